@@ -60,6 +60,9 @@ internal sealed class PushStreamContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        // The transport holds the request headers until the body is written or flushed; flush
+        // now so the server sees the call before the first message (a duplex call may read first).
+        await stream.FlushAsync(cancellationToken);
         _stream.TrySetResult(stream);
         await _done.Task.WaitAsync(cancellationToken);
     }
