@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 
@@ -101,6 +102,12 @@ internal static class MessageCompression
                 throw new RpcException(StatusCode.ResourceExhausted, $"Received message larger than max ({maxSize} bytes) after decompression.");
             }
 
+            // The decoders stop quietly at a truncated end; the trailers tell.
+            if (!TrailerMatches(encoding, memory.Span, buffer.AsSpan(0, length)))
+            {
+                throw new InvalidDataException("The compressed data is truncated or its checksum does not match.");
+            }
+
             return buffer;
         }
         catch (InvalidDataException ex)
@@ -120,6 +127,45 @@ internal static class MessageCompression
                 ArrayPool<byte>.Shared.Return(copy);
             }
         }
+    }
+
+    /// <summary>gzip ends with the input size mod 2^32 (RFC 1952); zlib with the Adler-32 of the data (RFC 1950).</summary>
+    private static bool TrailerMatches(string encoding, ReadOnlySpan<byte> compressed, ReadOnlySpan<byte> data)
+    {
+        if (compressed.Length < 4)
+        {
+            return false;
+        }
+
+        var trailer = compressed[^4..];
+        return encoding switch
+        {
+            Gzip => compressed.Length >= 18 && BinaryPrimitives.ReadUInt32LittleEndian(trailer) == (uint)data.Length,
+            Deflate => BinaryPrimitives.ReadUInt32BigEndian(trailer) == Adler32(data),
+            _ => true,
+        };
+    }
+
+    private static uint Adler32(ReadOnlySpan<byte> data)
+    {
+        const uint Mod = 65521;
+        uint a = 1, b = 0;
+        while (data.Length > 0)
+        {
+            // 5552 bytes is the most that can be summed before the 32-bit sums may overflow.
+            var chunk = data[..Math.Min(5552, data.Length)];
+            foreach (var x in chunk)
+            {
+                a += x;
+                b += a;
+            }
+
+            a %= Mod;
+            b %= Mod;
+            data = data[chunk.Length..];
+        }
+
+        return (b << 16) | a;
     }
 
     private static MemoryStream AsStream(ReadOnlyMemory<byte> memory) =>
