@@ -11,6 +11,8 @@ namespace Cluster.Testing.Echo;
 /// </summary>
 public sealed class EchoService : IGrpcService
 {
+    private readonly Lock _cancelLock = new();
+    private TaskCompletionSource _nextCancel = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _cancelledCalls;
     private long _activeCalls;
 
@@ -30,11 +32,28 @@ public sealed class EchoService : IGrpcService
             .AddServerStreaming(EchoMethods.ServerStream, ServerStreamAsync)
             .AddClientStreaming(EchoMethods.ClientStream, ClientStreamAsync)
             .AddDuplexStreaming(EchoMethods.Bidi, BidiAsync)
-            .AddUnary(EchoMethods.Stats, (_, _) => Task.FromResult(new StatsReply
+            .AddUnary(EchoMethods.Stats, StatsAsync);
+    }
+
+    private async Task<StatsReply> StatsAsync(StatsRequest request, ServerCallContext context)
+    {
+        while (Interlocked.Read(ref _cancelledCalls) < request.MinCancelledCalls)
+        {
+            Task next;
+            lock (_cancelLock)
             {
-                CancelledCalls = Interlocked.Read(ref _cancelledCalls),
-                ActiveCalls = Interlocked.Read(ref _activeCalls),
-            }));
+                if (Interlocked.Read(ref _cancelledCalls) >= request.MinCancelledCalls)
+                {
+                    break;
+                }
+
+                next = _nextCancel.Task;
+            }
+
+            await next.WaitAsync(context.CancellationToken);
+        }
+
+        return new StatsReply { CancelledCalls = Interlocked.Read(ref _cancelledCalls), ActiveCalls = Interlocked.Read(ref _activeCalls) };
     }
 
     private Task<EchoReply> UnaryAsync(EchoRequest request, ServerCallContext context) =>
@@ -99,7 +118,13 @@ public sealed class EchoService : IGrpcService
         }
         catch (Exception) when (context.CancellationToken.IsCancellationRequested)
         {
-            Interlocked.Increment(ref _cancelledCalls);
+            lock (_cancelLock)
+            {
+                Interlocked.Increment(ref _cancelledCalls);
+                _nextCancel.TrySetResult();
+                _nextCancel = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
             Cancelled?.Invoke(context);
             throw;
         }
