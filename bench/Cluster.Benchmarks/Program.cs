@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text.Json;
+using Cluster.Benchmarks;
+using Cluster.Grpc.Client;
+using Cluster.Grpc.Server;
+using Cluster.Testing;
+using Cluster.Testing.Echo;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+// cluster-bench: grpc [--warmup S] [--duration S] | serve-grpc | serve-kestrel
+var command = args.FirstOrDefault() ?? "grpc";
+switch (command)
+{
+    case "serve-grpc":
+    {
+        await using var server = await GrpcServer.StartAsync([GrpcEndpoint.Loopback()], BenchPayload.Services());
+        Console.WriteLine($"listening {server.Addresses[0].Port}");
+        await Console.In.ReadToEndAsync();
+        return 0;
+    }
+
+    case "serve-kestrel":
+    {
+        await using var app = BareKestrel.Build();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        Console.WriteLine($"listening {new Uri(address).Port}");
+        await Console.In.ReadToEndAsync();
+        await app.StopAsync();
+        return 0;
+    }
+
+    case "grpc":
+        await GrpcBenchmark.RunAsync(Option("--warmup", 2), Option("--duration", 5));
+        return 0;
+
+    default:
+        Console.Error.WriteLine($"unknown command '{command}'; use grpc, serve-grpc or serve-kestrel");
+        return 2;
+}
+
+TimeSpan Option(string name, double seconds)
+{
+    var i = Array.IndexOf(args, name);
+    return TimeSpan.FromSeconds(i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : seconds);
+}
+
+/// <summary>
+/// The gRPC layer side by side with its ceiling (bare Kestrel + HttpClient doing the same byte
+/// exchange) and with grpc-js, each pair as separate client and server processes on loopback.
+/// </summary>
+internal static class GrpcBenchmark
+{
+    private const int Window = 64;
+
+    public static async Task RunAsync(TimeSpan warmup, TimeSpan duration)
+    {
+        Console.WriteLine($"# gRPC benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, warm-up {warmup.TotalSeconds}s, measured {duration.TotalSeconds}s per cell");
+        Console.WriteLine($"# payload: EchoRequest/EchoReply with a {BenchPayload.PayloadSize}-byte field; bidi keeps {Window} messages in flight on one stream");
+        Console.WriteLine();
+
+        var rows = new List<Row>();
+
+        await using (var kestrel = await ChildServer.StartSelfAsync("serve-kestrel"))
+        {
+            using var raw = new RawClient(kestrel.Address);
+            rows.Add(new Row("ceiling: bare Kestrel + HttpClient", await Unary(1, raw.UnaryAsync), await Unary(64, raw.UnaryAsync), await RawBidi(raw)));
+        }
+
+        await using (var ourServer = await ChildServer.StartSelfAsync("serve-grpc"))
+        {
+            rows.Add(Row.Of("ours: Cluster.Grpc client -> server", await OurClient(ourServer.Address)));
+            rows.Add(Row.Of("mixed: grpc-js client -> our server", await JsClient(ourServer.Port)));
+        }
+
+        await using (var js = await ChildServer.StartNodeAsync("server.js"))
+        {
+            rows.Add(Row.Of("grpc-js: client -> server", await JsClient(js.Port)));
+            rows.Add(Row.Of("mixed: our client -> grpc-js server", await OurClient(js.Address)));
+        }
+
+        Console.WriteLine("| pair | unary, 1 caller | unary, 64 callers | bidi, 1 stream |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var row in rows)
+        {
+            Console.WriteLine($"| {row.Name} | {Cell(row.Unary1)} | {Cell(row.Unary64)} | {row.Bidi.PerSecond.ToString("N0", CultureInfo.InvariantCulture)} msg/s |");
+        }
+
+        var ceiling = rows[0];
+        var ours = rows[1];
+        var grpcJs = rows[3];
+        Console.WriteLine();
+        Console.WriteLine("| ratio | unary, 1 caller | unary, 64 callers | bidi |");
+        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine($"| ours / ceiling (goal >= 0.8) | {Ratio(ours.Unary1, ceiling.Unary1)} | {Ratio(ours.Unary64, ceiling.Unary64)} | {Ratio(ours.Bidi, ceiling.Bidi)} |");
+        Console.WriteLine($"| ours / grpc-js (goal >= 2) | {Ratio(ours.Unary1, grpcJs.Unary1)} | {Ratio(ours.Unary64, grpcJs.Unary64)} | {Ratio(ours.Bidi, grpcJs.Bidi)} |");
+
+        Task<LoadResult> Unary(int callers, Func<Task> call) => LoadRunner.RunAsync(callers, warmup, duration, call);
+
+        async Task<LoadResult> RawBidi(RawClient raw)
+        {
+            var (send, receive, complete, response) = await raw.OpenStreamAsync();
+            using (response)
+            {
+                return await LoadRunner.RunStreamAsync(Window, warmup, duration, send, receive, complete);
+            }
+        }
+
+        async Task<(LoadResult, LoadResult, LoadResult)> OurClient(Uri address)
+        {
+            using var channel = GrpcChannel.ForAddress(address);
+            var request = BenchPayload.Request;
+            Task Call() => channel.UnaryAsync(EchoMethods.Unary, request);
+            var unary1 = await Unary(1, Call);
+            var unary64 = await Unary(64, Call);
+            using var stream = channel.DuplexStreaming(EchoMethods.Bidi);
+            var bidi = await LoadRunner.RunStreamAsync(
+                Window,
+                warmup,
+                duration,
+                () => stream.RequestStream.WriteAsync(request),
+                () => stream.ResponseStream.MoveNext(),
+                () => stream.RequestStream.CompleteAsync());
+            return (unary1, unary64, bidi);
+        }
+
+        async Task<(LoadResult, LoadResult, LoadResult)> JsClient(int port) =>
+            (await Js(port, "unary", 1), await Js(port, "unary", 64), await Js(port, "bidi", Window));
+
+        async Task<LoadResult> Js(int port, string mode, int width)
+        {
+            var (exitCode, stdout, stderr) = await NodePeer.RunAsync(
+                "bench-client.js",
+                warmup + duration + TimeSpan.FromSeconds(60),
+                $"127.0.0.1:{port}",
+                mode,
+                width.ToString(CultureInfo.InvariantCulture),
+                ((int)warmup.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                ((int)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+            if (exitCode != 0)
+            {
+                throw new InvalidOperationException($"bench-client.js failed: {stderr}");
+            }
+
+            var json = JsonDocument.Parse(stdout).RootElement;
+            double Micros(string name) => json.GetProperty(name).ValueKind == JsonValueKind.Number ? json.GetProperty(name).GetDouble() : double.NaN;
+            return new LoadResult(json.GetProperty("operations").GetInt64(), TimeSpan.FromSeconds(json.GetProperty("seconds").GetDouble()), Micros("p50us"), Micros("p99us"));
+        }
+    }
+
+    private sealed record Row(string Name, LoadResult Unary1, LoadResult Unary64, LoadResult Bidi)
+    {
+        public static Row Of(string name, (LoadResult Unary1, LoadResult Unary64, LoadResult Bidi) r) => new(name, r.Unary1, r.Unary64, r.Bidi);
+    }
+
+    private static string Cell(LoadResult r) => r.Format().Trim().Replace("   ", ", ", StringComparison.Ordinal);
+
+    private static string Ratio(LoadResult ours, LoadResult other) =>
+        (ours.PerSecond / other.PerSecond).ToString("F2", CultureInfo.InvariantCulture) + "x";
+}
