@@ -23,6 +23,6 @@ public sealed record LoadResult(long Operations, TimeSpan Elapsed, double P50Mic
         CultureInfo.InvariantCulture,
         $"{PerSecond,12:N0}/s   p50 {FormatMicros(P50Micros),9}   p99 {FormatMicros(P99Micros),9}");
 
-    private static string FormatMicros(double micros) =>
+    public static string FormatMicros(double micros) =>
         double.IsNaN(micros) ? "-" : micros >= 1000 ? string.Create(CultureInfo.InvariantCulture, $"{micros / 1000:F2} ms") : string.Create(CultureInfo.InvariantCulture, $"{micros:F0} us");
 }

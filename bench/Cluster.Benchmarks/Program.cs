@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] | serve-grpc | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] | serve-grpc | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
@@ -33,12 +33,18 @@ switch (command)
     }
 
     case "grpc":
-        await GrpcBenchmark.RunAsync(Option("--warmup", 2), Option("--duration", 5));
+        await GrpcBenchmark.RunAsync(Option("--warmup", 1), Option("--duration", 3), IntOption("--rounds", 3));
         return 0;
 
     default:
         Console.Error.WriteLine($"unknown command '{command}'; use grpc, serve-grpc or serve-kestrel");
         return 2;
+}
+
+int IntOption(string name, int value)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : value;
 }
 
 TimeSpan Option(string name, double seconds)
@@ -55,32 +61,38 @@ internal static class GrpcBenchmark
 {
     private const int Window = 64;
 
-    public static async Task RunAsync(TimeSpan warmup, TimeSpan duration)
+    public static async Task RunAsync(TimeSpan warmup, TimeSpan duration, int rounds)
     {
-        Console.WriteLine($"# gRPC benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, warm-up {warmup.TotalSeconds}s, measured {duration.TotalSeconds}s per cell");
+        Console.WriteLine($"# gRPC benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}; each cell: {warmup.TotalSeconds}s warm-up, {duration.TotalSeconds}s measured, median of {rounds} rounds");
         Console.WriteLine($"# payload: EchoRequest/EchoReply with a {BenchPayload.PayloadSize}-byte field; bidi keeps {Window} messages in flight on one stream");
         Console.WriteLine();
 
-        var rows = new List<Row>();
-
-        await using (var kestrel = await ChildServer.StartSelfAsync("serve-kestrel"))
+        // All servers stay up; rounds interleave the pairs so drift in the machine hits them alike.
+        await using var kestrel = await ChildServer.StartSelfAsync("serve-kestrel");
+        await using var ourServer = await ChildServer.StartSelfAsync("serve-grpc");
+        await using var js = await ChildServer.StartNodeAsync("server.js");
+        var pairs = new (string Name, Func<Task<Row>> Measure)[]
         {
-            using var raw = new RawClient(kestrel.Address);
-            rows.Add(new Row("ceiling: bare Kestrel + HttpClient", await Unary(1, raw.UnaryAsync), await Unary(64, raw.UnaryAsync), await RawBidi(raw)));
+            ("ceiling: bare Kestrel + HttpClient", () => RawClientRow(kestrel.Address)),
+            ("ours: Cluster.Grpc client -> server", () => OurClient(ourServer.Address)),
+            ("grpc-js: client -> server", () => JsClient(js.Port)),
+            ("split: our client -> bare Kestrel", () => OurClient(kestrel.Address)),
+            ("split: HttpClient -> our server", () => RawClientRow(ourServer.Address)),
+            ("mixed: grpc-js client -> our server", () => JsClient(ourServer.Port)),
+            ("mixed: our client -> grpc-js server", () => OurClient(js.Address)),
+        };
+
+        var results = pairs.ToDictionary(p => p.Name, _ => new List<Row>());
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var (name, measure) in pairs)
+            {
+                Console.Error.WriteLine($"round {round}/{rounds}: {name}");
+                results[name].Add(await measure());
+            }
         }
 
-        await using (var ourServer = await ChildServer.StartSelfAsync("serve-grpc"))
-        {
-            rows.Add(Row.Of("ours: Cluster.Grpc client -> server", await OurClient(ourServer.Address)));
-            rows.Add(Row.Of("mixed: grpc-js client -> our server", await JsClient(ourServer.Port)));
-        }
-
-        await using (var js = await ChildServer.StartNodeAsync("server.js"))
-        {
-            rows.Add(Row.Of("grpc-js: client -> server", await JsClient(js.Port)));
-            rows.Add(Row.Of("mixed: our client -> grpc-js server", await OurClient(js.Address)));
-        }
-
+        var rows = pairs.Select(p => Row.Median(p.Name, results[p.Name])).ToList();
         Console.WriteLine("| pair | unary, 1 caller | unary, 64 callers | bidi, 1 stream |");
         Console.WriteLine("|---|---|---|---|");
         foreach (var row in rows)
@@ -88,9 +100,9 @@ internal static class GrpcBenchmark
             Console.WriteLine($"| {row.Name} | {Cell(row.Unary1)} | {Cell(row.Unary64)} | {row.Bidi.PerSecond.ToString("N0", CultureInfo.InvariantCulture)} msg/s |");
         }
 
-        var ceiling = rows[0];
-        var ours = rows[1];
-        var grpcJs = rows[3];
+        var ceiling = rows.Single(r => r.Name.StartsWith("ceiling", StringComparison.Ordinal));
+        var ours = rows.Single(r => r.Name.StartsWith("ours", StringComparison.Ordinal));
+        var grpcJs = rows.Single(r => r.Name.StartsWith("grpc-js", StringComparison.Ordinal));
         Console.WriteLine();
         Console.WriteLine("| ratio | unary, 1 caller | unary, 64 callers | bidi |");
         Console.WriteLine("|---|---|---|---|");
@@ -98,6 +110,12 @@ internal static class GrpcBenchmark
         Console.WriteLine($"| ours / grpc-js (goal >= 2) | {Ratio(ours.Unary1, grpcJs.Unary1)} | {Ratio(ours.Unary64, grpcJs.Unary64)} | {Ratio(ours.Bidi, grpcJs.Bidi)} |");
 
         Task<LoadResult> Unary(int callers, Func<Task> call) => LoadRunner.RunAsync(callers, warmup, duration, call);
+
+        async Task<Row> RawClientRow(Uri address)
+        {
+            using var raw = new RawClient(address);
+            return new Row("", await Unary(1, raw.UnaryAsync), await Unary(64, raw.UnaryAsync), await RawBidi(raw));
+        }
 
         async Task<LoadResult> RawBidi(RawClient raw)
         {
@@ -108,7 +126,7 @@ internal static class GrpcBenchmark
             }
         }
 
-        async Task<(LoadResult, LoadResult, LoadResult)> OurClient(Uri address)
+        async Task<Row> OurClient(Uri address)
         {
             using var channel = GrpcChannel.ForAddress(address);
             var request = BenchPayload.Request;
@@ -123,11 +141,11 @@ internal static class GrpcBenchmark
                 () => stream.RequestStream.WriteAsync(request),
                 () => stream.ResponseStream.MoveNext(),
                 () => stream.RequestStream.CompleteAsync());
-            return (unary1, unary64, bidi);
+            return new Row("", unary1, unary64, bidi);
         }
 
-        async Task<(LoadResult, LoadResult, LoadResult)> JsClient(int port) =>
-            (await Js(port, "unary", 1), await Js(port, "unary", 64), await Js(port, "bidi", Window));
+        async Task<Row> JsClient(int port) =>
+            new("", await Js(port, "unary", 1), await Js(port, "unary", 64), await Js(port, "bidi", Window));
 
         async Task<LoadResult> Js(int port, string mode, int width)
         {
@@ -152,10 +170,17 @@ internal static class GrpcBenchmark
 
     private sealed record Row(string Name, LoadResult Unary1, LoadResult Unary64, LoadResult Bidi)
     {
-        public static Row Of(string name, (LoadResult Unary1, LoadResult Unary64, LoadResult Bidi) r) => new(name, r.Unary1, r.Unary64, r.Bidi);
+        /// <summary>Each cell's median over the rounds, by throughput.</summary>
+        public static Row Median(string name, List<Row> rounds)
+        {
+            static LoadResult Mid(IEnumerable<LoadResult> cells) => cells.OrderBy(c => c.PerSecond).ElementAt((cells.Count() - 1) / 2);
+            return new Row(name, Mid(rounds.Select(r => r.Unary1)), Mid(rounds.Select(r => r.Unary64)), Mid(rounds.Select(r => r.Bidi)));
+        }
     }
 
-    private static string Cell(LoadResult r) => r.Format().Trim().Replace("   ", ", ", StringComparison.Ordinal);
+    private static string Cell(LoadResult r) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{r.PerSecond:N0}/s (p50 {LoadResult.FormatMicros(r.P50Micros)}, p99 {LoadResult.FormatMicros(r.P99Micros)})");
 
     private static string Ratio(LoadResult ours, LoadResult other) =>
         (ours.PerSecond / other.PerSecond).ToString("F2", CultureInfo.InvariantCulture) + "x";

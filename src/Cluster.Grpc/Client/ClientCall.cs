@@ -34,6 +34,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     private PushStreamContent? _pushContent;
     private Status? _status;
     private Metadata? _trailers;
+    private HttpHeaders? _trailerSource;
+    private string? _responseEncoding;
     private TResponse? _current;
     private bool _requestCompleted;
     private bool _writing;
@@ -58,7 +60,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         var headers = message.Headers;
-        headers.TE.Add(TrailersHeader);
+        headers.TryAddWithoutValidation("te", "trailers");
         headers.TryAddWithoutValidation("user-agent", GrpcProtocol.UserAgent);
         headers.TryAddWithoutValidation(GrpcProtocol.AcceptEncodingHeader, MessageCompression.AcceptEncoding);
         if (channelOptions.RequestCompression is { } encoding)
@@ -131,7 +133,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     public async Task<Metadata> GetResponseHeadersAsync()
     {
         var response = await GetResponseAsync() ?? _response;
-        return response is null ? throw new RpcException(GetStatus(), _trailers) : ToMetadata(response.Headers);
+        return response is null ? throw new RpcException(GetStatus(), Trailers) : ToMetadata(response.Headers);
     }
 
     /// <summary>Reads the next response message; false at the end of an OK call, throws for any other status.</summary>
@@ -157,7 +159,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             FrameReader.Frame frame;
             try
             {
-                frame = await _reader.ReadAsync(_channel.Options.MaxReceiveMessageSize, _cts.Token);
+                // No per-read token: cancelling the call aborts the stream, which ends a pending read.
+                frame = await _reader.ReadAsync(_channel.Options.MaxReceiveMessageSize, CancellationToken.None);
             }
             catch (Exception ex)
             {
@@ -168,13 +171,13 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             {
                 var status = ReadStatus(response.TrailingHeaders)
                     ?? new Status(StatusCode.Internal, "The server ended the response without a grpc-status.");
-                Finish(status, ToMetadata(response.TrailingHeaders));
+                Finish(status, response.TrailingHeaders);
                 return EndOfStream();
             }
 
             try
             {
-                var encoding = response.Headers.TryGetValues(GrpcProtocol.EncodingHeader, out var values) ? values.FirstOrDefault() : null;
+                var encoding = _responseEncoding;
                 if (frame.Compressed && encoding is not null && !MessageCompression.IsSupported(encoding))
                 {
                     throw new RpcException(StatusCode.Internal, $"The server used grpc-encoding '{encoding}', which we did not offer.");
@@ -183,7 +186,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
                 _current = MessageCodec.Read(
                     new ReadOnlySequence<byte>(frame.Payload),
                     frame.Compressed,
-                    encoding is MessageCompression.Identity ? null : encoding,
+                    encoding,
                     _method.ResponseParser,
                     _channel.Options.MaxReceiveMessageSize,
                     "response");
@@ -247,23 +250,18 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         }
 
         _writing = true;
-        using var linked = cancellationToken.CanBeCanceled
-            ? CancellationTokenSource.CreateLinkedTokenSource(_cts.Token, cancellationToken)
-            : null;
-        var token = linked?.Token ?? _cts.Token;
+        using var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => ((ClientCall<TRequest, TResponse>)state!).CancelWith(StatusCode.Cancelled), this)
+            : default;
         try
         {
-            var stream = await content.StreamAsync.WaitAsync(token);
-            await stream.WriteAsync(frame, token);
-            await stream.FlushAsync(token);
+            // No per-write token: cancelling the call aborts the stream, which fails a pending write.
+            var stream = await content.StreamAsync;
+            await stream.WriteAsync(frame, CancellationToken.None);
+            await stream.FlushAsync(CancellationToken.None);
         }
         catch (Exception ex)
         {
-            if (cancellationToken.IsCancellationRequested && _status is null)
-            {
-                CancelWith(StatusCode.Cancelled);
-            }
-
             throw await WriteFailureAsync(ex);
         }
         finally
@@ -280,13 +278,16 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         return Task.CompletedTask;
     }
 
+    /// <summary>The trailers (or trailers-only headers), turned into metadata only when asked for.</summary>
+    private Metadata Trailers => _trailers ??= _trailerSource is null ? new Metadata() : ToMetadata(_trailerSource);
+
     public Status GetStatus() =>
         _status ?? throw new InvalidOperationException("The call has not finished: its status is not known yet.");
 
     public Metadata GetTrailers() =>
         _status is null
             ? throw new InvalidOperationException("The call has not finished: its trailers are not known yet.")
-            : _trailers ?? new Metadata();
+            : Trailers;
 
     public void Dispose()
     {
@@ -340,21 +341,24 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         if (response.StatusCode != HttpStatusCode.OK)
         {
             var status = headerStatus ?? StatusMapping.FromHttpStatus((int)response.StatusCode);
-            Finish(status, ToMetadata(response.Headers));
-            throw new RpcException(status);
+            Finish(status, response.Headers);
+            throw new RpcException(status, Trailers);
         }
 
-        if (!GrpcProtocol.IsGrpcContentType(response.Content.Headers.ContentType?.MediaType))
+        var contentType = FirstValue(response.Content.Headers, "content-type");
+        if (!GrpcProtocol.IsGrpcContentType(contentType))
         {
-            var status = new Status(StatusCode.Unknown, $"Bad gRPC response: content-type '{response.Content.Headers.ContentType}'.");
+            var status = new Status(StatusCode.Unknown, $"Bad gRPC response: content-type '{contentType}'.");
             Finish(status, null);
             throw new RpcException(status);
         }
 
+        var encoding = FirstValue(response.Headers, GrpcProtocol.EncodingHeader);
+        _responseEncoding = encoding is null or MessageCompression.Identity ? null : encoding;
         if (headerStatus is { } trailersOnly)
         {
-            Finish(trailersOnly, ToMetadata(response.Headers));
-            throw new RpcException(trailersOnly);
+            Finish(trailersOnly, response.Headers);
+            throw new RpcException(trailersOnly, Trailers);
         }
 
         try
@@ -372,12 +376,24 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     private bool EndOfStream()
     {
         var status = _status ?? throw new InvalidOperationException("The response ended without a status.");
-        return status.Code == StatusCode.OK ? false : throw new RpcException(status, _trailers);
+        return status.Code == StatusCode.OK ? false : throw new RpcException(status, Trailers);
     }
 
     private byte[] Serialize(TRequest message)
     {
         var options = _channel.Options;
+        if (options.RequestCompression is null)
+        {
+            // The common case: one exact-size array, header and message written in place.
+            var size = message.CalculateSize();
+            MessageCodec.CheckSendSize(size, options.MaxSendMessageSize);
+
+            var frame = new byte[MessageFraming.HeaderSize + size];
+            MessageFraming.WriteHeader(frame, compressed: false, size);
+            message.WriteTo(frame.AsSpan(MessageFraming.HeaderSize));
+            return frame;
+        }
+
         var writer = new ArrayBufferWriter<byte>(MessageFraming.HeaderSize + 64);
         MessageCodec.Write(writer, message, options.RequestCompression, options.CompressionLevel, options.MaxSendMessageSize);
         return writer.WrittenSpan.ToArray();
@@ -389,7 +405,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         {
             throw status.Code == StatusCode.OK
                 ? new InvalidOperationException("The call is complete: no more messages can be written.")
-                : new RpcException(status, _trailers);
+                : new RpcException(status, Trailers);
         }
     }
 
@@ -422,7 +438,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         var status = _status ?? (_cancelCause != NotCancelled ? CancelStatus() : FromException(ex));
         Finish(status, null);
         var final = _status!.Value;
-        return ex is RpcException rpc && rpc.Status == final ? rpc : new RpcException(final, _trailers, ex);
+        return ex is RpcException rpc && rpc.Status == final ? rpc : new RpcException(final, Trailers, ex);
     }
 
     private Status CancelStatus() => (StatusCode)_cancelCause == StatusCode.DeadlineExceeded
@@ -463,11 +479,15 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             {
                 // Cancelled after dispose: the call is already over.
             }
+
+            // Reads and writes carry no token of their own: aborting the response resets the stream under them.
+            _pushContent?.Abort();
+            _response?.Dispose();
         }
     }
 
     /// <summary>Records the final status once and releases what the call holds.</summary>
-    private void Finish(Status status, Metadata? trailers)
+    private void Finish(Status status, HttpHeaders? trailers)
     {
         lock (_lock)
         {
@@ -477,7 +497,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             }
 
             _status = status;
-            _trailers = trailers;
+            _trailerSource = trailers;
         }
 
         _deadlineTimer?.Dispose();
@@ -495,21 +515,35 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
     private static Status? ReadStatus(HttpHeaders headers)
     {
-        if (!headers.TryGetValues(GrpcProtocol.StatusHeader, out var values))
+        var text = FirstValue(headers, GrpcProtocol.StatusHeader);
+        if (text is null)
         {
             return null;
         }
 
-        var text = values.FirstOrDefault();
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var code))
         {
             return new Status(StatusCode.Unknown, $"Invalid grpc-status '{text}'.");
         }
 
-        var detail = headers.TryGetValues(GrpcProtocol.MessageHeader, out var messages)
-            ? PercentEncoding.Decode(messages.FirstOrDefault() ?? "")
-            : "";
-        return new Status((StatusCode)code, detail);
+        var detail = FirstValue(headers, GrpcProtocol.MessageHeader);
+        return new Status((StatusCode)code, detail is null ? "" : PercentEncoding.Decode(detail));
+    }
+
+    /// <summary>A header's first value as received, without HttpClient's typed parsing.</summary>
+    private static string? FirstValue(HttpHeaders headers, string name)
+    {
+        if (!headers.NonValidated.TryGetValues(name, out var values))
+        {
+            return null;
+        }
+
+        foreach (var value in values)
+        {
+            return value;
+        }
+
+        return null;
     }
 
     private static Metadata ToMetadata(HttpHeaders headers)
@@ -531,6 +565,4 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
         return metadata;
     }
-
-    private static readonly TransferCodingWithQualityHeaderValue TrailersHeader = new("trailers");
 }

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Security.Cryptography.X509Certificates;
 using Cluster.Grpc.Wire;
 using Google.Protobuf;
@@ -21,7 +20,7 @@ public sealed class ServerCallContext
 {
     private readonly GrpcServerOptions _options;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private SemaphoreSlim? _writeGate;
     private Metadata? _requestHeaders;
     private Metadata? _responseTrailers;
     private string? _requestEncoding;
@@ -94,7 +93,7 @@ public sealed class ServerCallContext
     public async Task WriteResponseHeadersAsync(Metadata headers)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        await _writeGate.WaitAsync(CancellationToken);
+        await EnterWriteAsync(CancellationToken);
         try
         {
             if (_responseStarted || _completed)
@@ -112,7 +111,7 @@ public sealed class ServerCallContext
         }
         finally
         {
-            _writeGate.Release();
+            _writeGate?.Release();
         }
     }
 
@@ -146,7 +145,6 @@ public sealed class ServerCallContext
             _requestEncoding = encoding;
         }
 
-        response.Headers[GrpcProtocol.AcceptEncodingHeader] = MessageCompression.AcceptEncoding;
         if (_options.ResponseCompression is { } wanted && ClientAccepts(request.Headers[GrpcProtocol.AcceptEncodingHeader].ToString(), wanted))
         {
             _responseEncoding = wanted;
@@ -154,14 +152,23 @@ public sealed class ServerCallContext
         }
 
         var timeoutHeader = request.Headers[GrpcProtocol.TimeoutHeader].ToString();
+        TimeSpan? timeout = null;
         if (timeoutHeader.Length > 0)
         {
-            if (!GrpcTimeout.TryParse(timeoutHeader, out var timeout))
-            {
-                throw new RpcException(StatusCode.Internal, $"Malformed grpc-timeout '{timeoutHeader}'.");
-            }
+            timeout = GrpcTimeout.TryParse(timeoutHeader, out var parsed)
+                ? parsed
+                : throw new RpcException(StatusCode.Internal, $"Malformed grpc-timeout '{timeoutHeader}'.");
+        }
 
-            ArmDeadline(timeout);
+        // Writes can only race when the handler streams responses or a deadline may answer for it.
+        if (timeout is not null || MethodInfo.Type is MethodType.ServerStreaming or MethodType.DuplexStreaming)
+        {
+            _writeGate = new SemaphoreSlim(1, 1);
+        }
+
+        if (timeout is { } deadline)
+        {
+            ArmDeadline(deadline);
         }
     }
 
@@ -180,16 +187,7 @@ public sealed class ServerCallContext
         {
             while (true)
             {
-                ReadResult result;
-                try
-                {
-                    result = await reader.ReadAsync(cancellationToken);
-                }
-                catch (Exception ex) when (ex is IOException or ConnectionAbortedException)
-                {
-                    throw new RpcException(new Status(StatusCode.Cancelled, "The client reset the stream."), null, ex);
-                }
-
+                var result = await reader.ReadAsync(cancellationToken);
                 var buffer = result.Buffer;
                 if (MessageFraming.TryReadFrame(ref buffer, _options.MaxReceiveMessageSize, out var compressed, out var payload))
                 {
@@ -218,6 +216,10 @@ public sealed class ServerCallContext
                 reader.AdvanceTo(buffer.Start, buffer.End);
             }
         }
+        catch (Exception ex) when (IsReset(ex, cancellationToken))
+        {
+            throw ClientReset(ex);
+        }
         finally
         {
             _reading = false;
@@ -241,7 +243,7 @@ public sealed class ServerCallContext
     /// <summary>Writes one response message; flushes unless the status follows at once (unary).</summary>
     internal async Task WriteMessageAsync(IMessage message, bool flush, CancellationToken cancellationToken)
     {
-        await _writeGate.WaitAsync(cancellationToken);
+        await EnterWriteAsync(cancellationToken);
         try
         {
             if (_completed)
@@ -263,16 +265,20 @@ public sealed class ServerCallContext
                 }
             }
         }
+        catch (Exception ex) when (IsReset(ex, cancellationToken))
+        {
+            throw ClientReset(ex);
+        }
         finally
         {
-            _writeGate.Release();
+            _writeGate?.Release();
         }
     }
 
     /// <summary>Ends the call with a status, once; later attempts (a deadline that already answered) are ignored.</summary>
     internal async Task CompleteAsync(Status status, Metadata? extraTrailers)
     {
-        await _writeGate.WaitAsync();
+        await EnterWriteAsync(CancellationToken.None);
         try
         {
             if (_completed)
@@ -285,7 +291,7 @@ public sealed class ServerCallContext
         }
         finally
         {
-            _writeGate.Release();
+            _writeGate?.Release();
         }
     }
 
@@ -342,6 +348,20 @@ public sealed class ServerCallContext
         _deadlineCts?.Dispose();
     }
 
+    /// <summary>
+    /// Kestrel reports a stream the client reset as IOException, ConnectionAbortedException or a
+    /// cancellation (from reads, AdvanceTo and flushes), sometimes before RequestAborted flips.
+    /// </summary>
+    private static bool IsReset(Exception ex, CancellationToken ours) =>
+        ex is IOException or ConnectionAbortedException
+        || (ex is OperationCanceledException && !ours.IsCancellationRequested);
+
+    private static RpcException ClientReset(Exception ex) =>
+        new(new Status(StatusCode.Cancelled, "The client reset the stream."), null, ex);
+
+    private ValueTask EnterWriteAsync(CancellationToken cancellationToken) =>
+        _writeGate is { } gate ? new ValueTask(gate.WaitAsync(cancellationToken)) : ValueTask.CompletedTask;
+
     private void ArmDeadline(TimeSpan timeout)
     {
         var time = _options.TimeProvider;
@@ -368,7 +388,7 @@ public sealed class ServerCallContext
     private async Task SendDeadlineExceededAsync()
     {
         await Task.Yield();
-        await _writeGate.WaitAsync();
+        await EnterWriteAsync(CancellationToken.None);
         try
         {
             if (_completed)
@@ -389,7 +409,7 @@ public sealed class ServerCallContext
         }
         finally
         {
-            _writeGate.Release();
+            _writeGate?.Release();
         }
     }
 

@@ -75,7 +75,7 @@ internal static class MessageCodec
         }
     }
 
-    private static void CheckSendSize(int size, int maxSendSize)
+    public static void CheckSendSize(int size, int maxSendSize)
     {
         if (size > maxSendSize)
         {

@@ -116,8 +116,9 @@ public sealed class EchoService : IGrpcService
         {
             return await body();
         }
-        catch (Exception) when (context.CancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (context.CancellationToken.IsCancellationRequested || ex is RpcException { StatusCode: StatusCode.Cancelled })
         {
+            // A reset seen by a read surfaces as CANCELLED, possibly before the token flips.
             lock (_cancelLock)
             {
                 Interlocked.Increment(ref _cancelledCalls);
