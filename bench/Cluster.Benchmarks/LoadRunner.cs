@@ -44,7 +44,7 @@ public static class LoadRunner
     /// Streams messages over one bidirectional exchange with at most <paramref name="window"/>
     /// unanswered, counting answers per second.
     /// </summary>
-    public static async Task<LoadResult> RunStreamAsync(int window, TimeSpan warmup, TimeSpan duration, Func<Task> send, Func<Task<bool>> receive, Func<Task> complete)
+    public static async Task<LoadResult> RunStreamAsync(int window, TimeSpan warmup, TimeSpan duration, Func<Task> send, Func<ValueTask<bool>> receive, Func<Task> complete)
     {
         var credits = new SemaphoreSlim(window, window);
         var received = 0L;

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] | serve-grpc | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | serve-grpc | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
@@ -33,12 +33,18 @@ switch (command)
     }
 
     case "grpc":
-        await GrpcBenchmark.RunAsync(Option("--warmup", 1), Option("--duration", 3), IntOption("--rounds", 3));
+        await GrpcBenchmark.RunAsync(Option("--warmup", 1), Option("--duration", 3), IntOption("--rounds", 3), StringOption("--only"));
         return 0;
 
     default:
         Console.Error.WriteLine($"unknown command '{command}'; use grpc, serve-grpc or serve-kestrel");
         return 2;
+}
+
+string? StringOption(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
 
 int IntOption(string name, int value)
@@ -61,7 +67,8 @@ internal static class GrpcBenchmark
 {
     private const int Window = 64;
 
-    public static async Task RunAsync(TimeSpan warmup, TimeSpan duration, int rounds)
+    // only: measure just the pairs whose name contains it (the ratio table needs all three main pairs).
+    public static async Task RunAsync(TimeSpan warmup, TimeSpan duration, int rounds, string? only)
     {
         Console.WriteLine($"# gRPC benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}; each cell: {warmup.TotalSeconds}s warm-up, {duration.TotalSeconds}s measured, median of {rounds} rounds");
         Console.WriteLine($"# payload: EchoRequest/EchoReply with a {BenchPayload.PayloadSize}-byte field; bidi keeps {Window} messages in flight on one stream");
@@ -82,6 +89,7 @@ internal static class GrpcBenchmark
             ("mixed: our client -> grpc-js server", () => OurClient(js.Address)),
         };
 
+        pairs = pairs.Where(p => only is null || p.Name.Contains(only, StringComparison.Ordinal)).ToArray();
         var results = pairs.ToDictionary(p => p.Name, _ => new List<Row>());
         for (var round = 1; round <= rounds; round++)
         {
@@ -98,6 +106,11 @@ internal static class GrpcBenchmark
         foreach (var row in rows)
         {
             Console.WriteLine($"| {row.Name} | {Cell(row.Unary1)} | {Cell(row.Unary64)} | {row.Bidi.PerSecond.ToString("N0", CultureInfo.InvariantCulture)} msg/s |");
+        }
+
+        if (only is not null)
+        {
+            return;
         }
 
         var ceiling = rows.Single(r => r.Name.StartsWith("ceiling", StringComparison.Ordinal));

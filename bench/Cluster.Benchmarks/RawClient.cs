@@ -40,7 +40,7 @@ public sealed class RawClient : IDisposable
     }
 
     /// <summary>Opens one bidirectional exchange: send writes a frame, receive reads one.</summary>
-    public async Task<(Func<Task> Send, Func<Task<bool>> Receive, Func<Task> Complete, IDisposable Request)> OpenStreamAsync()
+    public async Task<(Func<Task> Send, Func<ValueTask<bool>> Receive, Func<Task> Complete, IDisposable Request)> OpenStreamAsync()
     {
         var content = new StreamingContent();
         var request = NewRequest(_bidi, content);
@@ -56,7 +56,7 @@ public sealed class RawClient : IDisposable
         var body = new Lazy<Task<Stream>>(async () => await (await responseTask).Content.ReadAsStreamAsync());
         var header = new byte[5];
         var payload = new byte[4096];
-        async Task<bool> Receive()
+        async ValueTask<bool> Receive()
         {
             var stream = await body.Value;
             var read = await stream.ReadAtLeastAsync(header, 5, throwOnEndOfStream: false);

@@ -8,7 +8,8 @@ public interface IAsyncStreamReader<out T>
 {
     T Current { get; }
 
-    Task<bool> MoveNext(CancellationToken cancellationToken = default);
+    /// <remarks>A ValueTask: the hot path of a busy stream completes without allocating. Await it once.</remarks>
+    ValueTask<bool> MoveNext(CancellationToken cancellationToken = default);
 }
 
 /// <summary>Writes the messages of a stream; one write may be pending at a time.</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using Cluster.Grpc.Wire;
 using Google.Protobuf;
 
@@ -137,7 +138,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     }
 
     /// <summary>Reads the next response message; false at the end of an OK call, throws for any other status.</summary>
-    public async Task<bool> MoveNext(CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> MoveNext(CancellationToken cancellationToken = default)
     {
         if (_reading)
         {
@@ -150,7 +152,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             : default;
         try
         {
-            var response = await GetResponseAsync();
+            // After the first read the headers are in: skip the await.
+            var response = _responseTask is { IsCompletedSuccessfully: true } received ? received.Result : await GetResponseAsync();
             if (response is null || _reader is null)
             {
                 return EndOfStream();
@@ -301,7 +304,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     }
 
     /// <summary>Awaits the response headers once and checks them; null when the call already has its status.</summary>
-    private async Task<HttpResponseMessage?> GetResponseAsync()
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HttpResponseMessage?> GetResponseAsync()
     {
         Task<HttpResponseMessage> task;
         lock (_lock)

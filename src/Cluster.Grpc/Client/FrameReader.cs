@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Cluster.Grpc.Wire;
 
 namespace Cluster.Grpc.Client;
@@ -17,6 +18,7 @@ internal sealed class FrameReader(Stream stream) : IDisposable
     /// <summary>A frame, or the clean end of the stream (<see cref="IsEnd"/>).</summary>
     public readonly record struct Frame(bool IsEnd, bool Compressed, ReadOnlyMemory<byte> Payload);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Frame> ReadAsync(int maxMessageSize, CancellationToken cancellationToken)
     {
         if (!await FillAsync(MessageFraming.HeaderSize, cancellationToken))
@@ -50,6 +52,7 @@ internal sealed class FrameReader(Stream stream) : IDisposable
     }
 
     /// <summary>Ensures <paramref name="count"/> unread bytes are buffered; false if the stream ends first.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync(int count, CancellationToken cancellationToken)
     {
         if (_start == _end)

@@ -71,7 +71,8 @@ internal sealed class ServerStreamReader<T>(ServerCallContext call, MessageParse
 
     public T Current => _current ?? throw new InvalidOperationException("MoveNext has not returned true.");
 
-    public async Task<bool> MoveNext(CancellationToken cancellationToken = default)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> MoveNext(CancellationToken cancellationToken = default)
     {
         using var linked = Link(call.CancellationToken, cancellationToken);
         _current = await call.ReadMessageAsync(parser, linked?.Token ?? call.CancellationToken);

@@ -7,6 +7,8 @@ namespace Cluster.Grpc.Wire;
 /// <summary>Protobuf messages to and from framed bytes, with optional compression and size limits.</summary>
 internal static class MessageCodec
 {
+    private const int SmallMessage = 16 * 1024;
+
     /// <summary>Writes one framed message to <paramref name="writer"/>.</summary>
     public static void Write(IBufferWriter<byte> writer, IMessage message, string? encoding, CompressionLevel level, int maxSendSize)
     {
@@ -14,6 +16,16 @@ internal static class MessageCodec
         if (encoding is null)
         {
             CheckSendSize(size, maxSendSize);
+            if (size <= SmallMessage)
+            {
+                // One span for header and body: cheaper than the segmented writer for small messages.
+                var span = writer.GetSpan(MessageFraming.HeaderSize + size);
+                MessageFraming.WriteHeader(span, compressed: false, size);
+                message.WriteTo(span.Slice(MessageFraming.HeaderSize, size));
+                writer.Advance(MessageFraming.HeaderSize + size);
+                return;
+            }
+
             MessageFraming.WriteHeader(writer.GetSpan(MessageFraming.HeaderSize), compressed: false, size);
             writer.Advance(MessageFraming.HeaderSize);
             message.WriteTo(writer);
@@ -67,7 +79,7 @@ internal static class MessageCodec
     {
         try
         {
-            return parser.ParseFrom(bytes);
+            return bytes.IsSingleSegment ? parser.ParseFrom(bytes.FirstSpan) : parser.ParseFrom(bytes);
         }
         catch (InvalidProtocolBufferException ex)
         {

@@ -60,7 +60,7 @@ public sealed class DeadlineAndCancellationTests
         Assert.True(await shortCall.ResponseStream.MoveNext());
         serverClock.Advance(TimeSpan.FromMilliseconds(250));
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => shortCall.ResponseStream.MoveNext());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => shortCall.ResponseStream.MoveNext().AsTask());
         Assert.Equal(StatusCode.DeadlineExceeded, ex.StatusCode);
         call.Dispose();
         await server.AssertIdleAsync();
@@ -81,7 +81,7 @@ public sealed class DeadlineAndCancellationTests
         await waiting.Within();
         clientClock.Advance(TimeSpan.FromMinutes(10));
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext().AsTask());
         Assert.Equal(StatusCode.DeadlineExceeded, ex.StatusCode);
         Assert.Equal(StatusCode.DeadlineExceeded, call.GetStatus().Code);
         await cancelled.Within();
@@ -164,7 +164,7 @@ public sealed class DeadlineAndCancellationTests
         using var call = channel.DuplexStreaming(method);
         await call.RequestStream.WriteAsync(new EchoRequest());
         Assert.True(await call.ResponseStream.MoveNext());
-        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext().AsTask());
 
         Assert.Equal(StatusCode.Cancelled, ex.StatusCode);
         Assert.Equal("server gave up", ex.Status.Detail);

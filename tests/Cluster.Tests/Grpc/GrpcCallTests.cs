@@ -133,7 +133,7 @@ public sealed class GrpcCallTests : IAsyncLifetime
         Assert.True(await call.ResponseStream.MoveNext());
         await call.RequestStream.WriteAsync(new EchoRequest { StatusCode = (int)StatusCode.InvalidArgument, StatusMessage = "bad request" });
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext().AsTask());
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         var writeError = await Assert.ThrowsAsync<RpcException>(() => call.RequestStream.WriteAsync(new EchoRequest()));
         Assert.Equal(StatusCode.InvalidArgument, writeError.StatusCode);
@@ -151,7 +151,7 @@ public sealed class GrpcCallTests : IAsyncLifetime
         Assert.Contains("/cluster.testing.Echo/Missing", ex.Status.Detail, StringComparison.Ordinal);
 
         using var duplex = _channel.DuplexStreaming(missingService);
-        var streamEx = await Assert.ThrowsAsync<RpcException>(() => duplex.ResponseStream.MoveNext());
+        var streamEx = await Assert.ThrowsAsync<RpcException>(() => duplex.ResponseStream.MoveNext().AsTask());
         Assert.Equal(StatusCode.Unimplemented, streamEx.StatusCode);
     }
 

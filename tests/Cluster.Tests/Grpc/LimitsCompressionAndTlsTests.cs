@@ -47,7 +47,7 @@ public sealed class LimitsCompressionAndTlsTests
         using var channel = server.Channel(new GrpcChannelOptions { MaxReceiveMessageSize = 1024 });
 
         using var call = channel.ServerStreaming(EchoMethods.ServerStream, new EchoRequest { ResponseCount = 3, ResponseSize = 4096 });
-        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext().AsTask());
 
         Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
         Assert.Equal(StatusCode.ResourceExhausted, call.GetStatus().Code);

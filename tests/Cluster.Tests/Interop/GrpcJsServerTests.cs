@@ -111,7 +111,7 @@ public sealed class GrpcJsServerTests : IAsyncLifetime
         await call.RequestStream.WriteAsync(new EchoRequest { WaitForCancel = true });
         await cts.CancelAsync();
 
-        var cancelled = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        var cancelled = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext().AsTask());
         Assert.Equal(StatusCode.Cancelled, cancelled.StatusCode);
 
         // grpc-js answers once it has seen the call cancelled on its side.
