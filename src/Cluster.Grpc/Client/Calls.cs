@@ -3,105 +3,92 @@ using Google.Protobuf;
 
 namespace Cluster.Grpc.Client;
 
-/// <summary>A unary call: await it (or <see cref="ResponseAsync"/>) for the response.</summary>
-public sealed class UnaryCall<TRequest, TResponse> : IDisposable
+/// <summary>What every call offers: response headers, the final status and trailers, and cancel-on-dispose.</summary>
+public abstract class CallBase<TRequest, TResponse> : IDisposable
     where TRequest : class, IMessage<TRequest>, new()
     where TResponse : class, IMessage<TResponse>, new()
 {
-    private readonly ClientCall<TRequest, TResponse> _call;
-
-    internal UnaryCall(ClientCall<TRequest, TResponse> call)
+    private protected CallBase(ClientCall<TRequest, TResponse> call)
     {
-        _call = call;
+        Call = call;
+    }
+
+    public Task<Metadata> ResponseHeadersAsync => Call.GetResponseHeadersAsync();
+
+    private protected ClientCall<TRequest, TResponse> Call { get; }
+
+    /// <summary>The final status; throws until the call has finished.</summary>
+    public Status GetStatus() => Call.GetStatus();
+
+    /// <summary>The trailers; throws until the call has finished.</summary>
+    public Metadata GetTrailers() => Call.GetTrailers();
+
+    /// <summary>Cancels the call if it has not finished (the server sees the stream reset).</summary>
+    public void Dispose()
+    {
+        Call.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>A unary call: await it (or <see cref="ResponseAsync"/>) for the response.</summary>
+public sealed class UnaryCall<TRequest, TResponse> : CallBase<TRequest, TResponse>
+    where TRequest : class, IMessage<TRequest>, new()
+    where TResponse : class, IMessage<TResponse>, new()
+{
+    internal UnaryCall(ClientCall<TRequest, TResponse> call)
+        : base(call)
+    {
         ResponseAsync = call.ReadSingleResponseAsync();
     }
 
     public Task<TResponse> ResponseAsync { get; }
 
-    public Task<Metadata> ResponseHeadersAsync => _call.GetResponseHeadersAsync();
-
-    public Status GetStatus() => _call.GetStatus();
-
-    public Metadata GetTrailers() => _call.GetTrailers();
-
     public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
-
-    /// <summary>Cancels the call if it has not finished.</summary>
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>A server-streaming call: read <see cref="ResponseStream"/> to its end.</summary>
-public sealed class ServerStreamingCall<TRequest, TResponse> : IDisposable
+public sealed class ServerStreamingCall<TRequest, TResponse> : CallBase<TRequest, TResponse>
     where TRequest : class, IMessage<TRequest>, new()
     where TResponse : class, IMessage<TResponse>, new()
 {
-    private readonly ClientCall<TRequest, TResponse> _call;
-
     internal ServerStreamingCall(ClientCall<TRequest, TResponse> call)
+        : base(call)
     {
-        _call = call;
     }
 
-    public IAsyncStreamReader<TResponse> ResponseStream => _call;
-
-    public Task<Metadata> ResponseHeadersAsync => _call.GetResponseHeadersAsync();
-
-    public Status GetStatus() => _call.GetStatus();
-
-    public Metadata GetTrailers() => _call.GetTrailers();
-
-    public void Dispose() => _call.Dispose();
+    public IAsyncStreamReader<TResponse> ResponseStream => Call;
 }
 
 /// <summary>A client-streaming call: write <see cref="RequestStream"/>, complete it, await the response.</summary>
-public sealed class ClientStreamingCall<TRequest, TResponse> : IDisposable
+public sealed class ClientStreamingCall<TRequest, TResponse> : CallBase<TRequest, TResponse>
     where TRequest : class, IMessage<TRequest>, new()
     where TResponse : class, IMessage<TResponse>, new()
 {
-    private readonly ClientCall<TRequest, TResponse> _call;
-
     internal ClientStreamingCall(ClientCall<TRequest, TResponse> call)
+        : base(call)
     {
-        _call = call;
         ResponseAsync = call.ReadSingleResponseAsync();
     }
 
-    public IClientStreamWriter<TRequest> RequestStream => _call;
+    public IClientStreamWriter<TRequest> RequestStream => Call;
 
     public Task<TResponse> ResponseAsync { get; }
 
-    public Task<Metadata> ResponseHeadersAsync => _call.GetResponseHeadersAsync();
-
-    public Status GetStatus() => _call.GetStatus();
-
-    public Metadata GetTrailers() => _call.GetTrailers();
-
     public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
-
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>A bidirectional call: write and read independently, complete the request stream when done.</summary>
-public sealed class DuplexStreamingCall<TRequest, TResponse> : IDisposable
+public sealed class DuplexStreamingCall<TRequest, TResponse> : CallBase<TRequest, TResponse>
     where TRequest : class, IMessage<TRequest>, new()
     where TResponse : class, IMessage<TResponse>, new()
 {
-    private readonly ClientCall<TRequest, TResponse> _call;
-
     internal DuplexStreamingCall(ClientCall<TRequest, TResponse> call)
+        : base(call)
     {
-        _call = call;
     }
 
-    public IClientStreamWriter<TRequest> RequestStream => _call;
+    public IClientStreamWriter<TRequest> RequestStream => Call;
 
-    public IAsyncStreamReader<TResponse> ResponseStream => _call;
-
-    public Task<Metadata> ResponseHeadersAsync => _call.GetResponseHeadersAsync();
-
-    public Status GetStatus() => _call.GetStatus();
-
-    public Metadata GetTrailers() => _call.GetTrailers();
-
-    public void Dispose() => _call.Dispose();
+    public IAsyncStreamReader<TResponse> ResponseStream => Call;
 }

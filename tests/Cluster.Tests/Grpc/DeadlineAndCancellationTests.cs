@@ -19,10 +19,7 @@ public sealed class DeadlineAndCancellationTests
         var clientClock = new ManualTimeProvider();
         await using var server = await EchoServer.StartAsync(new GrpcServerOptions { TimeProvider = serverClock });
         using var channel = server.Channel(new GrpcChannelOptions { TimeProvider = clientClock });
-        var waiting = Signal.Create<ServerCallContext>();
-        var cancelled = Signal.Create<ServerCallContext>();
-        server.Echo.Waiting += ctx => waiting.TrySetResult(ctx);
-        server.Echo.Cancelled += ctx => cancelled.TrySetResult(ctx);
+        var (waiting, cancelled) = Observe(server);
 
         using var call = channel.Unary(EchoMethods.Unary, WaitForCancel, new CallOptions(Deadline: clientClock.GetUtcNow() + TimeSpan.FromSeconds(5)));
         var context = await waiting.Within();
@@ -72,10 +69,7 @@ public sealed class DeadlineAndCancellationTests
         var clientClock = new ManualTimeProvider();
         await using var server = await EchoServer.StartAsync();
         using var channel = server.Channel(new GrpcChannelOptions { TimeProvider = clientClock });
-        var waiting = Signal.Create<ServerCallContext>();
-        var cancelled = Signal.Create<ServerCallContext>();
-        server.Echo.Waiting += ctx => waiting.TrySetResult(ctx);
-        server.Echo.Cancelled += ctx => cancelled.TrySetResult(ctx);
+        var (waiting, cancelled) = Observe(server);
 
         using var call = channel.ServerStreaming(EchoMethods.ServerStream, WaitForCancel, new CallOptions(Deadline: clientClock.GetUtcNow() + TimeSpan.FromMinutes(10)));
         await waiting.Within();
@@ -108,10 +102,7 @@ public sealed class DeadlineAndCancellationTests
     {
         await using var server = await EchoServer.StartAsync();
         using var channel = server.Channel();
-        var waiting = Signal.Create<ServerCallContext>();
-        var cancelled = Signal.Create<ServerCallContext>();
-        server.Echo.Waiting += ctx => waiting.TrySetResult(ctx);
-        server.Echo.Cancelled += ctx => cancelled.TrySetResult(ctx);
+        var (waiting, cancelled) = Observe(server);
         using var cts = new CancellationTokenSource();
 
         using var call = channel.ClientStreaming(EchoMethods.ClientStream, new CallOptions(CancellationToken: cts.Token));
@@ -134,10 +125,7 @@ public sealed class DeadlineAndCancellationTests
     {
         await using var server = await EchoServer.StartAsync();
         using var channel = server.Channel();
-        var waiting = Signal.Create<ServerCallContext>();
-        var cancelled = Signal.Create<ServerCallContext>();
-        server.Echo.Waiting += ctx => waiting.TrySetResult(ctx);
-        server.Echo.Cancelled += ctx => cancelled.TrySetResult(ctx);
+        var (waiting, cancelled) = Observe(server);
 
         var call = channel.DuplexStreaming(EchoMethods.Bidi);
         await call.RequestStream.WriteAsync(WaitForCancel);
@@ -195,6 +183,16 @@ public sealed class DeadlineAndCancellationTests
         Assert.Equal(StatusCode.Cancelled, ex.StatusCode);
         Assert.True(messages.Count <= 1);
         await server.AssertIdleAsync();
+    }
+
+    /// <summary>Signals for the first handler that starts waiting and the first that sees cancellation.</summary>
+    private static (TaskCompletionSource<ServerCallContext> Waiting, TaskCompletionSource<ServerCallContext> Cancelled) Observe(EchoServer server)
+    {
+        var waiting = Signal.Create<ServerCallContext>();
+        var cancelled = Signal.Create<ServerCallContext>();
+        server.Echo.Waiting += ctx => waiting.TrySetResult(ctx);
+        server.Echo.Cancelled += ctx => cancelled.TrySetResult(ctx);
+        return (waiting, cancelled);
     }
 
     [Fact]
