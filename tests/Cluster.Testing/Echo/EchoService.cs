@@ -140,7 +140,7 @@ public sealed class EchoService : IGrpcService
         if (request.WaitForCancel)
         {
             Waiting?.Invoke(context);
-            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+            await context.CancellationToken.WhenCancelled();
         }
     }
 

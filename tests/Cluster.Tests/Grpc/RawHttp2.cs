@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using Cluster.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -118,7 +119,7 @@ public sealed class RawHttp2Client : IDisposable
             await stream.WriteAsync(_partial, cancellationToken);
             await stream.FlushAsync(cancellationToken);
             _sent.TrySetResult();
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            await cancellationToken.WhenCancelled();
         }
 
         protected override bool TryComputeLength(out long length)
