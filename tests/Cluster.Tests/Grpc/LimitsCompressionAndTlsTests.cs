@@ -150,6 +150,40 @@ public sealed class LimitsCompressionAndTlsTests
     }
 
     [Fact]
+    public async Task Mutual_tls_shows_the_client_certificate_to_the_handler_and_refuses_calls_without_one()
+    {
+        using var serverCertificate = TestCertificates.CreateSelfSigned();
+        using var clientCertificate = TestCertificates.CreateSelfSigned("web");
+        var method = new Method<EchoRequest, EchoReply>("test.Tls", "WhoAmI", MethodType.Unary);
+        await using var server = await EchoServer.StartAsync(
+            endpoint: GrpcEndpoint.Loopback() with
+            {
+                Certificate = serverCertificate,
+                ConfigureTls = https =>
+                {
+                    https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                    https.ClientCertificateValidation = (presented, _, _) => presented.GetCertHashString() == clientCertificate.GetCertHashString();
+                },
+            },
+            extra: r => r.AddUnary(method, (_, ctx) => Task.FromResult(new EchoReply { Message = ctx.ClientCertificate?.Subject ?? "none" })));
+        bool TrustServer(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? presented, System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors) =>
+            presented is not null && presented.GetCertHashString() == serverCertificate.GetCertHashString();
+
+        using var withCertificate = server.Channel(new GrpcChannelOptions
+        {
+            Tls = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = TrustServer, ClientCertificates = [clientCertificate] },
+        });
+        using var withoutCertificate = server.Channel(new GrpcChannelOptions
+        {
+            Tls = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = TrustServer },
+        });
+
+        Assert.Equal("CN=web", (await withCertificate.UnaryAsync(method, new EchoRequest())).Message);
+        var ex = await Assert.ThrowsAsync<RpcException>(() => withoutCertificate.UnaryAsync(method, new EchoRequest()));
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+    }
+
+    [Fact]
     public async Task Tls_endpoint_refuses_an_untrusted_server_certificate_on_the_client()
     {
         using var certificate = TestCertificates.CreateSelfSigned();
