@@ -40,7 +40,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     private TResponse? _current;
     private bool _requestCompleted;
     private bool _writing;
-    private bool _reading;
+    private int _reading;
 
     public ClientCall(GrpcChannel channel, Method<TRequest, TResponse> method, CallOptions options)
     {
@@ -141,12 +141,11 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> MoveNext(CancellationToken cancellationToken = default)
     {
-        if (_reading)
+        if (Interlocked.Exchange(ref _reading, 1) == 1)
         {
             throw new InvalidOperationException("Only one read can be pending at a time.");
         }
 
-        _reading = true;
         using var linked = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static state => ((ClientCall<TRequest, TResponse>)state!).CancelWith(StatusCode.Cancelled), this)
             : default;
@@ -154,7 +153,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         {
             // After the first read the headers are in: skip the await.
             var response = _responseTask is { IsCompletedSuccessfully: true } received ? received.Result : await GetResponseAsync();
-            if (response is null || _reader is null)
+            if (response is null || _reader is null || _status is not null)
             {
                 return EndOfStream();
             }
@@ -202,7 +201,12 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         }
         finally
         {
-            _reading = false;
+            Interlocked.Exchange(ref _reading, 0);
+            if (_status is not null)
+            {
+                // The call ended while we read: the buffer is ours to give back now.
+                _reader?.ReturnBuffer();
+            }
         }
     }
 
@@ -515,6 +519,13 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
         _reader?.Dispose();
         _response?.Dispose();
+
+        // A read in progress still uses the buffer; it gives it back when it ends (see MoveNext).
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _reading) == 0)
+        {
+            _reader?.ReturnBuffer();
+        }
     }
 
     private static Status? ReadStatus(HttpHeaders headers)

@@ -71,6 +71,7 @@ public sealed class GrpcCallTests : IAsyncLifetime
 
         Assert.Equal(Enumerable.Range(0, 250), indexes);
         Assert.Equal(StatusCode.OK, call.GetStatus().Code);
+        Assert.False(await call.ResponseStream.MoveNext());
     }
 
     [Fact]
