@@ -75,9 +75,9 @@ internal static class GrpcBenchmark
         Console.WriteLine();
 
         // All servers stay up; rounds interleave the pairs so drift in the machine hits them alike.
-        await using var kestrel = await ChildServer.StartSelfAsync("serve-kestrel");
-        await using var ourServer = await ChildServer.StartSelfAsync("serve-grpc");
-        await using var js = await ChildServer.StartNodeAsync("server.js");
+        await using var kestrel = await StartSelfAsync("serve-kestrel");
+        await using var ourServer = await StartSelfAsync("serve-grpc");
+        await using var js = await PeerProcess.StartNodeServerAsync("server.js");
         var pairs = new (string Name, Func<Task<Row>> Measure)[]
         {
             ("ceiling: bare Kestrel + HttpClient", () => RawClientRow(kestrel.Address)),
@@ -162,7 +162,7 @@ internal static class GrpcBenchmark
 
         async Task<LoadResult> Js(int port, string mode, int width)
         {
-            var (exitCode, stdout, stderr) = await NodePeer.RunAsync(
+            var (exitCode, stdout, stderr) = await PeerProcess.RunNodeAsync(
                 "bench-client.js",
                 warmup + duration + TimeSpan.FromSeconds(60),
                 $"127.0.0.1:{port}",
@@ -179,6 +179,16 @@ internal static class GrpcBenchmark
             double Micros(string name) => json.GetProperty(name).ValueKind == JsonValueKind.Number ? json.GetProperty(name).GetDouble() : double.NaN;
             return new LoadResult(json.GetProperty("operations").GetInt64(), TimeSpan.FromSeconds(json.GetProperty("seconds").GetDouble()), Micros("p50us"), Micros("p99us"));
         }
+    }
+
+    /// <summary>This benchmark binary again, with a serve-* command, as a server process of its own.</summary>
+    private static Task<PeerProcess> StartSelfAsync(string command)
+    {
+        var self = Environment.ProcessPath!;
+        var args = Path.GetFileNameWithoutExtension(self) == "dotnet"
+            ? new[] { typeof(GrpcBenchmark).Assembly.Location, command }
+            : new[] { command };
+        return PeerProcess.StartServerAsync(self, args, Environment.CurrentDirectory);
     }
 
     private sealed record Row(string Name, LoadResult Unary1, LoadResult Unary64, LoadResult Bidi)

@@ -65,6 +65,15 @@ function statusFor(request, trailers) {
   return { code: request.statusCode, details: request.statusMessage, metadata: trailers };
 }
 
+// For streamed requests: true when this message ends the handler's part of the call, either by
+// waiting for cancellation or by failing with the requested status.
+function endsStream(request, fail) {
+  if (request.waitForCancel) return true;
+  const error = statusFor(request, new grpc.Metadata());
+  if (error) fail(error);
+  return error !== null;
+}
+
 const handlers = {
   Unary(call, callback) {
     track(call);
@@ -94,15 +103,7 @@ const handlers = {
       if (failed) return;
       messages.push(request.message);
       payloads.push(request.payload);
-      if (request.waitForCancel) {
-        failed = true;
-        return;
-      }
-      const error = statusFor(request, new grpc.Metadata());
-      if (error) {
-        failed = true;
-        callback(error);
-      }
+      failed = endsStream(request, callback);
     });
     call.on("end", () => {
       if (!failed) callback(null, { message: messages.join(","), payload: Buffer.concat(payloads), index: messages.length });
@@ -114,16 +115,8 @@ const handlers = {
     let failed = false;
     call.on("data", (request) => {
       if (failed) return;
-      if (request.waitForCancel) {
-        failed = true;
-        return;
-      }
-      const error = statusFor(request, new grpc.Metadata());
-      if (error) {
-        failed = true;
-        return call.emit("error", error);
-      }
-      call.write(reply(request, index++));
+      failed = endsStream(request, (error) => call.emit("error", error));
+      if (!failed) call.write(reply(request, index++));
     });
     call.on("end", () => {
       if (!failed) call.end();

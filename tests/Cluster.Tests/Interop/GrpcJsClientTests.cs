@@ -119,7 +119,7 @@ public sealed class GrpcJsClientTests : IAsyncLifetime
 
     private static async Task<JsonElement> RunAsync(EchoServer server, string scenario)
     {
-        var (exitCode, stdout, stderr) = await NodePeer.RunAsync("client.js", TimeSpan.FromSeconds(60), $"127.0.0.1:{server.Address.Port}", scenario);
+        var (exitCode, stdout, stderr) = await PeerProcess.RunNodeAsync("client.js", TimeSpan.FromSeconds(60), $"127.0.0.1:{server.Address.Port}", scenario);
         Assert.True(exitCode == 0, $"client.js {scenario} exited {exitCode}: {stderr}");
         return JsonDocument.Parse(stdout).RootElement.Clone();
     }

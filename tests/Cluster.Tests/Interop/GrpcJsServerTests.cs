@@ -9,12 +9,12 @@ namespace Cluster.Tests.Interop;
 /// <summary>Our client calling a real grpc-js server (node/interop/server.js).</summary>
 public sealed class GrpcJsServerTests : IAsyncLifetime
 {
-    private NodePeer _peer = null!;
+    private PeerProcess _peer = null!;
     private GrpcChannel _channel = null!;
 
     public async Task InitializeAsync()
     {
-        _peer = await NodePeer.StartServerAsync("server.js");
+        _peer = await PeerProcess.StartNodeServerAsync("server.js");
         _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_peer.Port}");
     }
 
@@ -102,7 +102,7 @@ public sealed class GrpcJsServerTests : IAsyncLifetime
     public async Task Cancellation_reaches_the_grpc_js_handler()
     {
         // A server of its own, so no other test's call can be counted here.
-        await using var peer = await NodePeer.StartServerAsync("server.js");
+        await using var peer = await PeerProcess.StartNodeServerAsync("server.js");
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{peer.Port}");
         using var cts = new CancellationTokenSource();
         using var call = channel.DuplexStreaming(EchoMethods.Bidi, new CallOptions(CancellationToken: cts.Token));
@@ -143,7 +143,7 @@ public sealed class GrpcJsServerTests : IAsyncLifetime
     [InlineData("deflate")]
     public async Task Compression_in_both_directions(string encoding)
     {
-        await using var peer = await NodePeer.StartServerAsync("server.js", "--compress", encoding);
+        await using var peer = await PeerProcess.StartNodeServerAsync("server.js", "--compress", encoding);
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{peer.Port}", new GrpcChannelOptions { RequestCompression = encoding });
         var payload = ByteString.CopyFromUtf8(string.Concat(Enumerable.Repeat("squeeze me ", 20_000)));
 
