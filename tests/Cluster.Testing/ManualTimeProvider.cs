@@ -39,6 +39,18 @@ public sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>When the earliest live timer falls due, or null when none is armed.</summary>
+    public DateTimeOffset? NextDue
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _timers.Count == 0 ? null : _timers.Min(t => t.Due);
+            }
+        }
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         ArgumentNullException.ThrowIfNull(callback);

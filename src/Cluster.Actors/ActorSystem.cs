@@ -1,0 +1,229 @@
+using Cluster.Actors.Dispatch;
+using Cluster.Actors.Events;
+using Cluster.Actors.Runtime;
+using Cluster.Actors.Supervision;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Actors;
+
+/// <summary>
+/// A tree of actors: the root guardian, <c>/user</c> for application actors and <c>/system</c>
+/// for runtime actors (remoting, sharding). Stopping <c>/user</c> (or calling
+/// <see cref="Terminate"/>) stops the whole system, application actors first.
+/// </summary>
+public sealed class ActorSystem : IAsyncDisposable
+{
+    private readonly Lock _randomLock = new();
+    private readonly Random _random;
+    private readonly TaskCompletionSource _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ActorCell _root;
+    private readonly ActorCell _userGuardian;
+    private readonly ActorCell _systemGuardian;
+    private long _deadLetters;
+
+    private ActorSystem(string name, ActorSystemOptions options)
+    {
+        Name = name;
+        Options = options;
+        Address = options.RemoteEndpoint is { } endpoint ? new Address(name, endpoint.Host, endpoint.Port) : new Address(name);
+        Time = options.Time;
+        Dispatcher = options.Dispatcher;
+        Throughput = options.Throughput;
+        GuardianStrategy = options.GuardianStrategy;
+        Logger = options.LoggerFactory.CreateLogger("Cluster.Actors");
+        _random = options.Random;
+        EventStream = new EventStream();
+        DeadLetters = new DeadLetterRef(this);
+
+        _root = new ActorCell(this, null, "", Props.Create(static () => new RootGuardian()), NextUid());
+        _userGuardian = _root.CreateChild(Props.Create(static () => new Guardian()), "user", systemName: true);
+        _systemGuardian = _root.CreateChild(Props.Create(static () => new Guardian()), "system", systemName: true);
+        _root.SendSystem(new Create()); // after the guardians exist: the root watches them in PreStart
+    }
+
+    public static ActorSystem Create(string name, ActorSystemOptions? options = null)
+    {
+        ActorPath.ValidateElement(name);
+        if (name.Contains('@', StringComparison.Ordinal) || name.Contains(':', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{name}' is not a valid actor system name: no '@' or ':'", nameof(name));
+        }
+
+        return new ActorSystem(name, options ?? new ActorSystemOptions());
+    }
+
+    public string Name { get; }
+
+    public Address Address { get; }
+
+    public ActorSystemOptions Options { get; }
+
+    public TimeProvider Time { get; }
+
+    public IDispatcher Dispatcher { get; }
+
+    public EventStream EventStream { get; }
+
+    /// <summary>Where undeliverable messages go; also the sender seen for messages told without one.</summary>
+    public ActorRef DeadLetters { get; }
+
+    /// <summary>Messages that could not be delivered since start.</summary>
+    public long DeadLetterCount => Interlocked.Read(ref _deadLetters);
+
+    /// <summary>Completes when every actor has stopped.</summary>
+    public Task WhenTerminated => _terminated.Task;
+
+    internal int Throughput { get; }
+
+    internal SupervisorStrategy GuardianStrategy { get; }
+
+    internal ILogger Logger { get; }
+
+    internal ActorCell SystemGuardian => _systemGuardian;
+
+    /// <summary>Creates a top-level actor under <c>/user</c>; safe from any thread.</summary>
+    public ActorRef ActorOf(Props props, string? name = null) => _userGuardian.ActorOf(props, name);
+
+    /// <summary>Creates a runtime actor under <c>/system</c>.</summary>
+    internal ActorRef SystemActorOf(Props props, string name) => _systemGuardian.CreateChild(props, name, systemName: true);
+
+    /// <summary>Stops any local actor after its current message.</summary>
+    public void Stop(ActorRef actor)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (actor.Home != this)
+        {
+            throw new ArgumentException($"{actor} belongs to another actor system", nameof(actor));
+        }
+
+        if (actor is ActorCell cell)
+        {
+            cell.RequestStop();
+        }
+        else
+        {
+            actor.SendSystem(new Terminate());
+        }
+    }
+
+    /// <summary>Stops all actors (application actors first) and completes when they have stopped.</summary>
+    public Task Terminate()
+    {
+        _userGuardian.RequestStop();
+        return WhenTerminated;
+    }
+
+    public async ValueTask DisposeAsync() => await Terminate();
+
+    /// <summary>Finds a live local actor by path (and uid, when not 0); dead letters otherwise.</summary>
+    public ActorRef Resolve(ActorPath path, int uid = 0)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Address != Address)
+        {
+            return DeadLetters;
+        }
+
+        var cell = _root;
+        foreach (var name in path.Elements)
+        {
+            var child = cell.ChildCell(name);
+            if (child is null)
+            {
+                return DeadLetters;
+            }
+
+            cell = child;
+        }
+
+        return uid != 0 && cell.Uid != uid ? DeadLetters : cell;
+    }
+
+    /// <summary>
+    /// A reference that calls <paramref name="onMessage"/> (from the sender's thread, possibly
+    /// concurrently) for every message, including <see cref="Terminated"/> for what it watches.
+    /// The test kit's probes are built on it.
+    /// </summary>
+    public FunctionRef CreateFunctionRef(Action<object, ActorRef?> onMessage, string? name = null) =>
+        new(this, name ?? "$fn" + NextUid().ToString("x8"), NextUid(), onMessage);
+
+    internal int NextUid()
+    {
+        lock (_randomLock)
+        {
+            int uid;
+            do
+            {
+                uid = _random.Next(int.MinValue, int.MaxValue);
+            }
+            while (uid == 0);
+            return uid;
+        }
+    }
+
+    internal double NextDouble()
+    {
+        lock (_randomLock)
+        {
+            return _random.NextDouble();
+        }
+    }
+
+    internal void DeadLetter(object message, ActorRef? sender, ActorRef recipient, string reason)
+    {
+        if (message is Timers.TimerFired)
+        {
+            return; // a tick of a timer that died with its actor: not the user's message
+        }
+
+        if (sender is IPromise promise)
+        {
+            promise.Fail(new UndeliveredException($"{recipient.Path} did not receive {message.GetType().Name}: {reason}"));
+        }
+
+        var count = Interlocked.Increment(ref _deadLetters);
+        if (message is DeadLetter)
+        {
+            return; // never publish a dead letter about a dead letter
+        }
+
+        var limit = Options.DeadLetterLogLimit;
+        if (count <= limit)
+        {
+            Log.DeadLetter(Logger, message.GetType().Name, recipient.Path.ToString(), sender?.Path.ToString() ?? "nobody", reason);
+            if (count == limit)
+            {
+                Log.DeadLettersQuiet(Logger, limit);
+            }
+        }
+
+        EventStream.Publish(new DeadLetter(message, sender, recipient, reason));
+    }
+
+    internal void OnRootTerminated() => _terminated.TrySetResult();
+
+    /// <summary>The root: when <c>/user</c> stops, the system stops.</summary>
+    private sealed class RootGuardian : Actor
+    {
+        protected override void PreStart()
+        {
+            foreach (var child in Context.Children)
+            {
+                Context.Watch(child);
+            }
+        }
+
+        protected override void Receive(object message)
+        {
+            if (message is Terminated { Actor: ActorCell { Name: "user" } })
+            {
+                Context.Stop(Self);
+            }
+        }
+    }
+
+    private sealed class Guardian : Actor
+    {
+        protected override void Receive(object message) => Unhandled(message);
+    }
+}

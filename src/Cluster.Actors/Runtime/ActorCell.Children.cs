@@ -1,0 +1,161 @@
+namespace Cluster.Actors.Runtime;
+
+/// <summary>The children table: creation, lookup, stop and the parent's side of their end.</summary>
+internal sealed partial class ActorCell
+{
+    public ActorRef ActorOf(Props props, string? name = null) => CreateChild(props, name, systemName: false);
+
+    internal ActorCell CreateChild(Props props, string? name, bool systemName)
+    {
+        ArgumentNullException.ThrowIfNull(props);
+        if (_state is CellState.Terminating or CellState.Terminated)
+        {
+            throw new InvalidOperationException($"{Path} is stopping and cannot create children");
+        }
+
+        var extras = Extras;
+        ActorCell child;
+        lock (extras)
+        {
+            if (name is null)
+            {
+                name = "$" + ToBase36(++extras.NameCounter);
+            }
+            else
+            {
+                ActorPath.ValidateElement(name);
+                if (name[0] == '$' && !systemName)
+                {
+                    throw new InvalidActorNameException($"'{name}': names starting with '$' are reserved for generated names");
+                }
+            }
+
+            extras.Children ??= new Dictionary<string, ActorCell>(StringComparer.Ordinal);
+            if (extras.Children.ContainsKey(name))
+            {
+                throw new InvalidActorNameException($"'{name}' is already taken under {Path}");
+            }
+
+            child = new ActorCell(_system, this, name, props, _system.NextUid());
+            extras.Children.Add(name, child);
+        }
+
+        child.SendSystem(new Create());
+        return child;
+    }
+
+    public ActorRef? Child(string name)
+    {
+        var extras = _extras;
+        if (extras is null)
+        {
+            return null;
+        }
+
+        lock (extras)
+        {
+            return extras.Children is not null && extras.Children.TryGetValue(name, out var child) && !child._stopRequested ? child : null;
+        }
+    }
+
+    /// <summary>The child in slot <paramref name="name"/>, including one that is stopping.</summary>
+    internal ActorCell? ChildCell(string name)
+    {
+        var extras = _extras;
+        if (extras is null)
+        {
+            return null;
+        }
+
+        lock (extras)
+        {
+            return extras.Children is not null && extras.Children.TryGetValue(name, out var child) ? child : null;
+        }
+    }
+
+    public IReadOnlyCollection<ActorRef> Children => ChildrenSnapshot();
+
+    internal ActorCell[] ChildrenSnapshot()
+    {
+        var extras = _extras;
+        if (extras is null)
+        {
+            return [];
+        }
+
+        lock (extras)
+        {
+            return extras.Children is { Count: > 0 } children ? [.. children.Values] : [];
+        }
+    }
+
+    public void Stop(ActorRef actor)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (ReferenceEquals(actor, this))
+        {
+            // After the current message: system messages are handled before the next one.
+            RequestStop();
+            return;
+        }
+
+        if (actor is ActorCell cell && ReferenceEquals(cell._parent, this))
+        {
+            cell.RequestStop();
+            return;
+        }
+
+        throw new InvalidOperationException($"{Path} may stop itself and its children, not {actor.Path}");
+    }
+
+    private bool HasStoppingChildren() => ChildrenSnapshot().Any(static c => c._stopRequested);
+
+    /// <summary>A child stopped: free its name, forget its failures, and finish our own stop or restart if it waited.</summary>
+    private bool HandleChildTerminated(ActorRef actor)
+    {
+        if (actor is not ActorCell cell || !ReferenceEquals(cell._parent, this) || _extras is not { } extras)
+        {
+            return false;
+        }
+
+        lock (extras)
+        {
+            if (extras.Children is null || !extras.Children.TryGetValue(cell._name, out var current) || !ReferenceEquals(current, cell))
+            {
+                return false;
+            }
+
+            extras.Children.Remove(cell._name);
+        }
+
+        if (extras.RestartStats?.Remove(cell, out var stats) == true)
+        {
+            stats.Pending?.Dispose();
+        }
+
+        if (_state == CellState.Terminating && ChildrenSnapshot().Length == 0)
+        {
+            FinishTermination();
+        }
+        else if (extras.PendingRecreate is { } cause && !HasStoppingChildren())
+        {
+            FinishRecreate(cause);
+        }
+
+        return true;
+    }
+
+    private static string ToBase36(int value)
+    {
+        const string Digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        Span<char> buffer = stackalloc char[8];
+        var position = buffer.Length;
+        do
+        {
+            buffer[--position] = Digits[value % 36];
+            value /= 36;
+        }
+        while (value > 0);
+        return new string(buffer[position..]);
+    }
+}

@@ -1,0 +1,196 @@
+using Cluster.Actors;
+using Cluster.Actors.Dispatch;
+using Cluster.Testing.Actors;
+
+namespace Cluster.Tests.Actors;
+
+public sealed class MessagingTests : IAsyncLifetime
+{
+    private readonly ActorTestKit _kit = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _kit.DisposeAsync();
+
+    [Fact]
+    public void Messages_from_one_sender_arrive_in_order_with_the_sender()
+    {
+        var probe = _kit.CreateProbe();
+        var echo = _kit.System.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        for (var i = 0; i < 1000; i++)
+        {
+            probe.Send(echo, i);
+        }
+
+        for (var i = 0; i < 1000; i++)
+        {
+            probe.ExpectMsg(i);
+            Assert.Equal(echo, probe.LastSender);
+        }
+    }
+
+    [Fact]
+    public void Ask_returns_the_reply()
+    {
+        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        counter.Tell(new Increment());
+        counter.Tell(new Increment());
+        Assert.Equal(2, _kit.Await(counter.Ask<int>(new GetCount(), TimeSpan.FromSeconds(1))));
+    }
+
+    [Fact]
+    public void Ask_times_out_on_virtual_time()
+    {
+        var silent = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        var ask = silent.Ask<int>(new Increment(), TimeSpan.FromSeconds(5));
+        _kit.Advance(TimeSpan.FromSeconds(4.9));
+        Assert.False(ask.IsCompleted);
+        _kit.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.Throws<AskTimeoutException>(() => _kit.Await(ask));
+    }
+
+    [Fact]
+    public void Ask_of_a_stopped_actor_fails_at_once_instead_of_timing_out()
+    {
+        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        _kit.System.Stop(counter);
+        _kit.RunUntilIdle();
+        var ask = counter.Ask<int>(new GetCount(), TimeSpan.FromMinutes(1));
+        Assert.Throws<UndeliveredException>(() => _kit.Await(ask));
+    }
+
+    [Fact]
+    public void Ask_fails_with_the_cause_of_a_Failure_reply_and_with_a_clear_error_for_a_wrong_type()
+    {
+        var echo = _kit.System.ActorOf(Props.Create(() => new EchoActor()));
+        var failed = echo.Ask<int>(new Failure(new InvalidDataException("bad")), TimeSpan.FromSeconds(1));
+        Assert.Equal("bad", Assert.Throws<InvalidDataException>(() => _kit.Await(failed)).Message);
+        var wrong = echo.Ask<int>("text", TimeSpan.FromSeconds(1));
+        Assert.Contains("expected Int32 but the reply was String", Assert.Throws<InvalidCastException>(() => _kit.Await(wrong)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ask_can_be_cancelled()
+    {
+        var silent = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        using var cts = new CancellationTokenSource();
+        var ask = silent.Ask<int>(new Increment(), TimeSpan.FromMinutes(1), cts.Token);
+        cts.Cancel();
+        Assert.Throws<TaskCanceledException>(() => _kit.Await(ask));
+        Assert.Equal(0, _kit.Clock.ActiveTimers);
+    }
+
+    [Fact]
+    public void Tell_to_a_stopped_actor_becomes_a_counted_and_published_dead_letter()
+    {
+        var probe = _kit.CreateProbe();
+        _kit.System.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
+        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        _kit.System.Stop(counter);
+        _kit.RunUntilIdle();
+        counter.Tell("late", probe.Ref);
+        var letter = probe.ExpectMsg<DeadLetter>();
+        Assert.Equal("late", letter.Message);
+        Assert.Equal(counter, letter.Recipient);
+        Assert.Equal(probe.Ref, letter.Sender);
+        Assert.Equal(1, _kit.System.DeadLetterCount);
+    }
+
+    [Fact]
+    public void Unhandled_messages_are_published()
+    {
+        var probe = _kit.CreateProbe();
+        _kit.System.EventStream.Subscribe(probe.Ref, typeof(UnhandledMessage));
+        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        counter.Tell(42);
+        Assert.Equal(42, probe.ExpectMsg<UnhandledMessage>().Message);
+    }
+
+    [Fact]
+    public void A_bounded_mailbox_drops_the_newest_by_default_and_the_oldest_when_asked()
+    {
+        var probe = _kit.CreateProbe();
+        _kit.System.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
+        var newest = _kit.System.ActorOf(Props.Create(() => new EchoActor()) with { Mailbox = MailboxOptions.Bounded(3) });
+        var oldest = _kit.System.ActorOf(Props.Create(() => new EchoActor()) with { Mailbox = MailboxOptions.Bounded(3, OverflowPolicy.DropOldest) });
+        var replies = _kit.CreateProbe();
+        foreach (var i in Enumerable.Range(1, 5))
+        {
+            replies.Send(newest, i);
+        }
+
+        Assert.Equal([4, 5], [probe.ExpectMsg<DeadLetter>().Message, probe.ExpectMsg<DeadLetter>().Message]);
+        Assert.Equal([1, 2, 3], replies.ReceiveN(3));
+
+        foreach (var i in Enumerable.Range(1, 5))
+        {
+            replies.Send(oldest, i);
+        }
+
+        _kit.RunUntilIdle();
+        Assert.Equal([3, 4, 5], replies.ReceiveN(3));
+        Assert.Equal([1, 2], [probe.ExpectMsg<DeadLetter>().Message, probe.ExpectMsg<DeadLetter>().Message]);
+        replies.ExpectNoMsg(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void Become_switches_behaviour_until_Unbecome()
+    {
+        var probe = _kit.CreateProbe();
+        var actor = _kit.System.ActorOf(Props.Create(() => new TogglingActor()));
+        probe.Send(actor, "who");
+        probe.ExpectMsg("normal");
+        probe.Send(actor, "toggle");
+        probe.Send(actor, "who");
+        probe.ExpectMsg("other");
+        probe.Send(actor, "toggle");
+        probe.Send(actor, "who");
+        probe.ExpectMsg("normal");
+    }
+
+    [Fact]
+    public void PipeTo_tells_the_result_or_a_Failure()
+    {
+        var probe = _kit.CreateProbe();
+        Task.FromResult(7).PipeTo(probe.Ref);
+        probe.ExpectMsg(7);
+        Task.FromException<int>(new IOException("disk")).PipeTo(probe.Ref);
+        Assert.IsType<IOException>(probe.ExpectMsg<Failure>().Cause);
+    }
+
+    [Fact]
+    public void Actors_cannot_be_constructed_with_new()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new EchoActor());
+        Assert.Contains("must be created by the actor system", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class TogglingActor : Actor
+    {
+        protected override void Receive(object message)
+        {
+            switch (message)
+            {
+                case "toggle":
+                    Context.Become(Other);
+                    break;
+                case "who":
+                    Reply("normal");
+                    break;
+            }
+        }
+
+        private void Other(object message)
+        {
+            switch (message)
+            {
+                case "toggle":
+                    Context.Unbecome();
+                    break;
+                case "who":
+                    Reply("other");
+                    break;
+            }
+        }
+    }
+}
