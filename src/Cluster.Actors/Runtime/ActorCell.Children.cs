@@ -108,7 +108,25 @@ internal sealed partial class ActorCell
         throw new InvalidOperationException($"{Path} may stop itself and its children, not {actor.Path}");
     }
 
-    private bool HasStoppingChildren() => ChildrenSnapshot().Any(static c => c._stopRequested);
+    private int ChildCount
+    {
+        get
+        {
+            var extras = _extras;
+            if (extras is null)
+            {
+                return 0;
+            }
+
+            lock (extras)
+            {
+                return extras.Children?.Count ?? 0;
+            }
+        }
+    }
+
+    /// <summary>Children asked to stop whose end we have not heard yet (a restart waits for them).</summary>
+    private int CountStoppingChildren() => ChildrenSnapshot().Count(static c => c._stopRequested);
 
     /// <summary>A child stopped: free its name, forget its failures, and finish our own stop or restart if it waited.</summary>
     private bool HandleChildTerminated(ActorRef actor)
@@ -133,11 +151,12 @@ internal sealed partial class ActorCell
             stats.Pending?.Dispose();
         }
 
-        if (_state == CellState.Terminating && ChildrenSnapshot().Length == 0)
+        // Both checks are O(1): a parent of 100,000 children must not go quadratic while they stop.
+        if (_state == CellState.Terminating && ChildCount == 0)
         {
             FinishTermination();
         }
-        else if (extras.PendingRecreate is { } cause && !HasStoppingChildren())
+        else if (extras.PendingRecreate is { } cause && cell._stopRequested && --extras.PendingStops <= 0)
         {
             FinishRecreate(cause);
         }

@@ -105,10 +105,12 @@ internal sealed partial class ActorCell
             extras.Timers?.CancelAll();
             extras.Behavior = null;
             UnstashAll(); // a restart keeps what was stashed
-            if (HasStoppingChildren())
+            var stopping = CountStoppingChildren();
+            if (stopping > 0)
             {
                 // The new instance may want the same child names: wait until they are free.
                 extras.PendingRecreate = cause;
+                extras.PendingStops = stopping;
                 return;
             }
         }

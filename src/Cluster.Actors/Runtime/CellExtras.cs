@@ -29,6 +29,7 @@ internal sealed class CellExtras
 
     /// <summary>A restart waiting for the old instance's children to stop.</summary>
     public Exception? PendingRecreate;
+    public int PendingStops;
 }
 
 /// <summary>A supervisor's memory of one child's consecutive failures.</summary>
