@@ -1,5 +1,7 @@
 using Cluster.Actors.Dispatch;
+using System.Collections.Concurrent;
 using Cluster.Actors.Events;
+using Cluster.Actors.Remoting;
 using Cluster.Actors.Runtime;
 using Cluster.Actors.Supervision;
 using Microsoft.Extensions.Logging;
@@ -19,6 +21,7 @@ public sealed class ActorSystem : IAsyncDisposable
     private readonly ActorCell _root;
     private readonly ActorCell _userGuardian;
     private readonly ActorCell _systemGuardian;
+    private readonly ConcurrentDictionary<string, ActorRef> _temp = new(StringComparer.Ordinal);
     private long _deadLetters;
 
     private ActorSystem(string name, ActorSystemOptions options)
@@ -81,6 +84,16 @@ public sealed class ActorSystem : IAsyncDisposable
 
     internal ActorCell SystemGuardian => _systemGuardian;
 
+    /// <summary>The remoting transport, when this system was started as a node.</summary>
+    public RemoteTransport? Remote { get; private set; }
+
+    internal void AttachRemote(RemoteTransport transport) => Remote = transport;
+
+    /// <summary>Makes a temporary reference (Ask promise, function ref) resolvable by path while it lives.</summary>
+    internal void RegisterTemp(ActorRef actor) => _temp.TryAdd(actor.Path.Name, actor);
+
+    internal void UnregisterTemp(ActorRef actor) => _temp.TryRemove(new KeyValuePair<string, ActorRef>(actor.Path.Name, actor));
+
     /// <summary>Creates a top-level actor under <c>/user</c>; safe from any thread.</summary>
     public ActorRef ActorOf(Props props, string? name = null) => _userGuardian.ActorOf(props, name);
 
@@ -115,17 +128,26 @@ public sealed class ActorSystem : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await Terminate();
 
-    /// <summary>Finds a live local actor by path (and uid, when not 0); dead letters otherwise.</summary>
+    /// <summary>
+    /// The actor at <paramref name="path"/> (and uid, when not 0): a live local actor, a remote
+    /// reference when the path names another node and remoting is on, dead letters otherwise.
+    /// </summary>
     public ActorRef Resolve(ActorPath path, int uid = 0)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (path.Address != Address)
         {
-            return DeadLetters;
+            return Remote is { } remote && path.Address.HasHost ? remote.RemoteRef(path, uid) : DeadLetters;
+        }
+
+        var elements = path.Elements;
+        if (elements is ["temp", var tempName])
+        {
+            return _temp.TryGetValue(tempName, out var temp) && (uid == 0 || temp.Uid == uid) ? temp : DeadLetters;
         }
 
         var cell = _root;
-        foreach (var name in path.Elements)
+        foreach (var name in elements)
         {
             var child = cell.ChildCell(name);
             if (child is null)
@@ -200,7 +222,18 @@ public sealed class ActorSystem : IAsyncDisposable
         EventStream.Publish(new DeadLetter(message, sender, recipient, reason));
     }
 
-    internal void OnRootTerminated() => _terminated.TrySetResult();
+    internal void OnRootTerminated()
+    {
+        if (Remote is { } remote)
+        {
+            // Peers hear that we left (no waiting for their failure detectors), then the endpoint closes.
+            remote.StopAsync().ContinueWith(_ => _terminated.TrySetResult(), TaskScheduler.Default);
+        }
+        else
+        {
+            _terminated.TrySetResult();
+        }
+    }
 
     /// <summary>The root: when <c>/user</c> stops, the system stops.</summary>
     private sealed class RootGuardian : Actor

@@ -75,6 +75,7 @@ internal sealed class PromiseActorRef<T> : ActorRef, IPromise
         {
             _timer.Dispose();
             _cancellation.Dispose();
+            _system.UnregisterTemp(this);
         }
     }
 }

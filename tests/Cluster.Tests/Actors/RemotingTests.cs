@@ -1,0 +1,254 @@
+using Cluster.Actors;
+using Cluster.Actors.Remoting;
+using Cluster.Testing;
+using Cluster.Testing.Actors;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Cluster.Tests.Actors;
+
+/// <summary>Two or three nodes in this process, talking over real gRPC streams on loopback.</summary>
+public sealed class RemotingTests : IAsyncLifetime
+{
+    private readonly List<ActorSystem> _systems = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var system in _systems)
+        {
+            await system.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private async Task<ActorSystem> NodeAsync(string name = "mesh", RemoteOptions? options = null, TimeProvider? time = null)
+    {
+        var system = await RemoteTransport.StartAsync(
+            name,
+            options ?? new RemoteOptions(),
+            new ActorSystemOptions { Time = time ?? TimeProvider.System });
+        _systems.Add(system);
+        return system;
+    }
+
+    private static ActorRef RemoteRefTo(ActorSystem from, ActorRef target) => from.Resolve(target.Path, target.Uid);
+
+    [Fact]
+    public async Task A_message_crosses_nodes_and_the_reply_finds_its_way_back()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var probe = TestProbe.Real(a);
+        var remoteEcho = a.Resolve(ActorPath.Parse($"{b.Address}/user/echo"));
+        Assert.False(remoteEcho.IsLocal);
+        Assert.Equal(echo.Path, remoteEcho.Path);
+
+        probe.Send(remoteEcho, new StringValue { Value = "hello" });
+        Assert.Equal("hello", probe.ExpectMsg<StringValue>().Value);
+        Assert.Equal(echo, probe.LastSender); // the reply carries the echo's incarnation uid
+        Assert.False(probe.LastSender!.IsLocal);
+    }
+
+    [Fact]
+    public async Task Ask_works_across_nodes()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var reply = await RemoteRefTo(a, echo).Ask<Int64Value>(new Int64Value { Value = 42 }, TimeSpan.FromSeconds(10));
+        Assert.Equal(42, reply.Value);
+    }
+
+    [Fact]
+    public async Task Order_between_one_sender_and_one_recipient_is_kept()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var collector = TestProbe.Real(b);
+        var sink = b.ActorOf(Props.Create(() => new SequenceChecker(collector.Ref)), "sink");
+        var remote = RemoteRefTo(a, sink);
+        const int Count = 20_000;
+        for (var i = 0; i < Count; i++)
+        {
+            remote.Tell(new Int64Value { Value = i });
+        }
+
+        remote.Tell(new StringValue { Value = "done" });
+        Assert.Equal(Count, collector.ExpectMsg<int>(max: TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public async Task Watching_a_remote_actor_reports_its_stop()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var probe = TestProbe.Real(a);
+        var remote = RemoteRefTo(a, echo);
+        probe.Watch(remote);
+        probe.Send(remote, new StringValue { Value = "ping" }); // the watch precedes this on the stream
+        probe.ExpectMsg<StringValue>();
+        b.Stop(echo);
+        var terminated = probe.ExpectMsg<Terminated>();
+        Assert.Equal(remote, terminated.Actor);
+        Assert.True(terminated.ExistenceConfirmed);
+        Assert.False(terminated.AddressTerminated);
+    }
+
+    [Fact]
+    public async Task Watching_a_remote_path_that_does_not_exist_reports_it_unconfirmed()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var probe = TestProbe.Real(a);
+        probe.Watch(a.Resolve(ActorPath.Parse($"{b.Address}/user/nobody")));
+        Assert.False(probe.ExpectMsg<Terminated>().ExistenceConfirmed);
+    }
+
+    [Fact]
+    public async Task A_node_that_leaves_terminates_every_watch_on_it_at_once()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var probe = TestProbe.Real(a);
+        var remote = RemoteRefTo(a, echo);
+        probe.Watch(remote);
+        probe.Send(remote, new StringValue { Value = "ping" });
+        probe.ExpectMsg<StringValue>();
+        await b.Terminate();
+        var terminated = probe.ExpectMsg<Terminated>();
+        Assert.Equal(remote, terminated.Actor);
+    }
+
+    [Fact]
+    public async Task A_silent_node_is_declared_lost_after_NodeLostAfter_of_silence()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var options = new RemoteOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), NodeLostAfter = TimeSpan.FromSeconds(10) };
+        var a = await NodeAsync(options: options, time: clock);
+        var b = await NodeAsync(options: options);
+        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var probe = TestProbe.Real(a);
+        var lost = TestProbe.Real(a);
+        a.EventStream.Subscribe(lost.Ref, typeof(AddressTerminated));
+        var remote = RemoteRefTo(a, echo);
+        probe.Watch(remote);
+        probe.Send(remote, new StringValue { Value = "ping" });
+        probe.ExpectMsg<StringValue>();
+
+        // Freeze b the hard way: its endpoint and streams vanish without a goodbye.
+        await b.Remote!.AbortForTestsAsync();
+        clock.Advance(TimeSpan.FromSeconds(9));
+        lost.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(b.Address, lost.ExpectMsg<AddressTerminated>().Address);
+        var terminated = probe.ExpectMsg<Terminated>();
+        Assert.True(terminated.AddressTerminated);
+    }
+
+    [Fact]
+    public async Task Membership_removal_terminates_watches_and_quarantines_the_incarnation()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var echoA = a.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var echoB = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var probeA = TestProbe.Real(a);
+        var probeB = TestProbe.Real(b);
+        probeA.Watch(RemoteRefTo(a, echoB));
+        probeB.Watch(RemoteRefTo(b, echoA));
+        probeA.Send(RemoteRefTo(a, echoB), new StringValue { Value = "a" });
+        probeA.ExpectMsg<StringValue>();
+        probeB.Send(RemoteRefTo(b, echoA), new StringValue { Value = "b" });
+        probeB.ExpectMsg<StringValue>();
+
+        a.Remote!.NodeRemoved(b.Address);
+        Assert.True(probeA.ExpectMsg<Terminated>().AddressTerminated);
+
+        // b is alive and tries again: a refuses the quarantined incarnation, and b learns it is cut off.
+        probeB.Send(RemoteRefTo(b, echoA), new StringValue { Value = "again" });
+        Assert.True(probeB.FishForMessage<Terminated>(_ => true).AddressTerminated);
+    }
+
+    [Fact]
+    public async Task Messages_that_cannot_cross_go_to_dead_letters_with_the_reason()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var dead = TestProbe.Real(a);
+        a.EventStream.Subscribe(dead.Ref, typeof(DeadLetter));
+        var remote = RemoteRefTo(a, echo);
+        remote.Tell("a plain string");
+        Assert.Contains("not a protobuf message", dead.ExpectMsg<DeadLetter>().Reason, StringComparison.Ordinal);
+        remote.Tell(new Cluster.Testing.Echo.EchoRequest { Message = "x" });
+        Assert.Contains("not registered", dead.ExpectMsg<DeadLetter>().Reason, StringComparison.Ordinal);
+        remote.Tell(new BytesValue { Value = Google.Protobuf.ByteString.CopyFrom(new byte[2 * 1024 * 1024]) });
+        Assert.Contains("limit", dead.ExpectMsg<DeadLetter>().Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_message_for_an_old_incarnation_is_not_delivered_to_the_new_one()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var first = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var stale = RemoteRefTo(a, first);
+        await first.GracefulStop(TimeSpan.FromSeconds(5));
+        var second = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var dead = TestProbe.Real(b);
+        b.EventStream.Subscribe(dead.Ref, typeof(DeadLetter));
+        var probe = TestProbe.Real(a);
+        probe.Send(stale, new StringValue { Value = "for the first" });
+        dead.ExpectMsg<DeadLetter>();
+        probe.Send(RemoteRefTo(a, second), new StringValue { Value = "for the second" });
+        Assert.Equal("for the second", probe.ExpectMsg<StringValue>().Value);
+    }
+
+    [Fact]
+    public async Task Nodes_that_dial_each_other_at_once_settle_on_one_stream_and_lose_nothing_after()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        var probeA = TestProbe.Real(a);
+        var probeB = TestProbe.Real(b);
+        var echoA = a.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var echoB = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        for (var round = 0; round < 20; round++)
+        {
+            var value = new Int64Value { Value = round };
+            probeA.Send(RemoteRefTo(a, echoB), value);
+            probeB.Send(RemoteRefTo(b, echoA), value);
+        }
+
+        // Messages in a stream that lost the tie-break may be lost (at most once); afterwards both ways work.
+        probeA.FishForMessage<Int64Value>(v => v.Value == 19, TimeSpan.FromSeconds(10));
+        probeB.FishForMessage<Int64Value>(v => v.Value == 19, TimeSpan.FromSeconds(10));
+        probeA.Send(RemoteRefTo(a, echoB), new StringValue { Value = "settled" });
+        Assert.Equal("settled", probeA.FishForMessage<StringValue>(_ => true).Value);
+    }
+
+    /// <summary>Counts Int64Value messages, failing on any gap or reordering; reports on "done".</summary>
+    private sealed class SequenceChecker(ActorRef report) : Actor
+    {
+        private long _next;
+
+        protected override void Receive(object message)
+        {
+            switch (message)
+            {
+                case Int64Value value when value.Value == _next:
+                    _next++;
+                    break;
+                case Int64Value value:
+                    report.Tell($"out of order: {value.Value}, expected {_next}");
+                    break;
+                case StringValue { Value: "done" }:
+                    report.Tell((int)_next);
+                    break;
+            }
+        }
+    }
+}
