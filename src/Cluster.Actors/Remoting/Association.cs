@@ -110,6 +110,26 @@ internal sealed class Association
         }
     }
 
+    /// <summary>
+    /// Removes and returns the watches <paramref name="watcher"/> holds on the actor that died,
+    /// as the watcher knows it: a ref resolved by path alone (uid 0) matches the incarnation that died.
+    /// </summary>
+    public List<ActorRef> TakeWatches(ActorRef died, ActorRef watcher)
+    {
+        lock (_lock)
+        {
+            var matches = _watching
+                .Where(w => w.Watcher.Equals(watcher) && (w.Watchee.Uid == 0 || w.Watchee.Uid == died.Uid) && w.Watchee.Path.Equals(died.Path))
+                .ToList();
+            foreach (var match in matches)
+            {
+                _watching.Remove(match);
+            }
+
+            return [.. matches.Select(m => m.Watchee)];
+        }
+    }
+
     public void AddRemoteWatcher(ActorRef localWatchee, ActorRef remoteWatcher)
     {
         lock (_lock)

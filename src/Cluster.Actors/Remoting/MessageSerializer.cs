@@ -11,10 +11,12 @@ namespace Cluster.Actors.Remoting;
 /// </summary>
 internal sealed class MessageSerializer
 {
+    // Our own protocols and the common wrappers: always accepted.
     private static readonly MessageDescriptor[] BuiltIn =
     [
         StringValue.Descriptor, Int64Value.Descriptor, Int32Value.Descriptor, BoolValue.Descriptor,
         BytesValue.Descriptor, Empty.Descriptor, ActorRefData.Descriptor,
+        .. Sharding.Wire.ShardingReflection.Descriptor.MessageTypes,
     ];
 
     private readonly Dictionary<string, MessageParser> _parsers = new(StringComparer.Ordinal);

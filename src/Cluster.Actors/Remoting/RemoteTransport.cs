@@ -315,8 +315,12 @@ public sealed class RemoteTransport
                 watchee.SendSystem(new Unwatch(watchee, watcher));
                 break;
             case SystemEnvelope.Types.Kind.DeathWatchNotification when watcher.IsLocal && !watchee.IsLocal:
-                from.RemoveWatch(watchee, watcher);
-                watcher.SendSystem(new DeathWatchNotification(watchee, envelope.ExistenceConfirmed, addressTerminated: false));
+                var watched = from.TakeWatches(watchee, watcher);
+                foreach (var held in watched.Count == 0 ? [watchee] : watched)
+                {
+                    watcher.SendSystem(new DeathWatchNotification(held, envelope.ExistenceConfirmed, addressTerminated: false));
+                }
+
                 break;
             case SystemEnvelope.Types.Kind.Terminate when watchee.IsLocal:
                 System.Stop(watchee);

@@ -136,15 +136,7 @@ internal sealed partial class ActorCell
             return false;
         }
 
-        lock (extras)
-        {
-            if (extras.Children is null || !extras.Children.TryGetValue(cell._name, out var current) || !ReferenceEquals(current, cell))
-            {
-                return false;
-            }
-
-            extras.Children.Remove(cell._name);
-        }
+        RemoveChildEntry(cell);
 
         if (extras.RestartStats?.Remove(cell, out var stats) == true)
         {
@@ -162,6 +154,27 @@ internal sealed partial class ActorCell
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Frees the child's name. The child calls this itself as it stops, before telling anyone,
+    /// so whoever learns of its end (GracefulStop, a watcher) can reuse the name at once.
+    /// </summary>
+    internal void RemoveChildEntry(ActorCell child)
+    {
+        var extras = _extras;
+        if (extras is null)
+        {
+            return;
+        }
+
+        lock (extras)
+        {
+            if (extras.Children is not null && extras.Children.TryGetValue(child._name, out var current) && ReferenceEquals(current, child))
+            {
+                extras.Children.Remove(child._name);
+            }
+        }
     }
 
     private static string ToBase36(int value)

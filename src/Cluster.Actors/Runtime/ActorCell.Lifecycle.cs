@@ -203,6 +203,7 @@ internal sealed partial class ActorCell
 
         _state = CellState.Terminated;
         DrainToDeadLetters();
+        _parent?.RemoveChildEntry(this);
         NotifyWatchersAndParent(extras);
         extras?.Termination?.TrySetResult();
         if (_parent is null)
