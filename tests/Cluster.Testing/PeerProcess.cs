@@ -91,6 +91,22 @@ public sealed class PeerProcess : IAsyncDisposable
         return (process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Writes one line to the peer's stdin (its control channel).</summary>
+    public async Task WriteLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
+    /// <summary>SIGKILL: the peer gets no chance to say goodbye.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public bool HasExited => _process.HasExited;
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

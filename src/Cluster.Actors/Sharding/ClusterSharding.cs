@@ -18,6 +18,19 @@ public static class ClusterSharding
         ActorPath.ValidateElement(options.TypeName);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.NumberOfShards, 1);
         system.SystemActorOf(Props.Create(() => new ShardCoordinator(options, membership)), options.CoordinatorName);
-        return system.SystemActorOf(Props.Create(() => new ShardRegion(options, membership)), options.RegionName);
+        return system.SystemActorOf(Props.Create(() => new ShardRegion(options, membership, proxy: false)), options.RegionName);
+    }
+
+    /// <summary>
+    /// Starts a region that routes messages to entities of the type but hosts none, for a node
+    /// that is not in <paramref name="membership"/> (a client, a test driver).
+    /// </summary>
+    public static ActorRef StartProxy(ActorSystem system, ShardingOptions options, ClusterMembership membership)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(membership);
+        ActorPath.ValidateElement(options.TypeName);
+        return system.SystemActorOf(Props.Create(() => new ShardRegion(options, membership, proxy: true)), options.RegionName + "-proxy");
     }
 }

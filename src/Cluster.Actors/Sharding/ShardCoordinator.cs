@@ -36,6 +36,9 @@ internal sealed class ShardCoordinator(ShardingOptions options, ClusterMembershi
             case MembersChanged changed:
                 Update(changed.Members);
                 break;
+            case RegisterRegion { Proxy: true } when _active:
+                Reply(new RegisterAck());
+                break;
             case RegisterRegion register when _active:
                 RegisterRegion(Sender, register);
                 break;
@@ -74,6 +77,14 @@ internal sealed class ShardCoordinator(ShardingOptions options, ClusterMembershi
             _regions.Clear();
             _waiting.Clear();
             _rebalancing.Clear();
+            _settled = false;
+            Timers.StartSingleTimer("settle", SettleTimeout.Instance, options.SettleTimeout);
+        }
+
+        else if (active && _settled && members.Any(m => !_regions.Keys.Any(r => r.Path.Address == m)))
+        {
+            // New members: wait (briefly) for their regions before placing new shards, so the
+            // first allocations after a join or a cold start spread over every node.
             _settled = false;
             Timers.StartSingleTimer("settle", SettleTimeout.Instance, options.SettleTimeout);
         }
@@ -149,7 +160,9 @@ internal sealed class ShardCoordinator(ShardingOptions options, ClusterMembershi
             return;
         }
 
-        if (!_settled || _rebalancing.ContainsKey(shard) || (!_allocation.ContainsKey(shard) && LeastLoaded() is null))
+        // A shard that has a home is answered at once; only placing a new one waits for the settle.
+        var allocated = _allocation.ContainsKey(shard);
+        if (_rebalancing.ContainsKey(shard) || (!allocated && (!_settled || LeastLoaded() is null)))
         {
             var waiting = _waiting.GetValueOrDefault(shard) ?? [];
             if (!waiting.Contains(requester))
@@ -192,7 +205,7 @@ internal sealed class ShardCoordinator(ShardingOptions options, ClusterMembershi
 
     private void AnswerWaiting(int shard)
     {
-        if (_rebalancing.ContainsKey(shard) || (!_allocation.ContainsKey(shard) && LeastLoaded() is null) || !_waiting.Remove(shard, out var waiting))
+        if (_rebalancing.ContainsKey(shard) || (!_allocation.ContainsKey(shard) && (!_settled || LeastLoaded() is null)) || !_waiting.Remove(shard, out var waiting))
         {
             return;
         }

@@ -10,7 +10,7 @@ namespace Cluster.Actors.Sharding;
 /// while a shard's home is unknown or moving. Delivery is at most once, in order per sender
 /// while the shard stays put.
 /// </summary>
-internal sealed class ShardRegion(ShardingOptions options, ClusterMembership membership) : Actor
+internal sealed class ShardRegion(ShardingOptions options, ClusterMembership membership, bool proxy) : Actor
 {
     private readonly Dictionary<int, ActorRef> _homes = [];
     private readonly Dictionary<int, ActorRef> _shards = [];
@@ -250,7 +250,7 @@ internal sealed class ShardRegion(ShardingOptions options, ClusterMembership mem
 
     private void Register()
     {
-        var register = new RegisterRegion();
+        var register = new RegisterRegion { Proxy = proxy };
         register.Shards.AddRange(_shards.Keys.Where(s => !_stopping.Contains(s)));
         _coordinator?.Tell(register, Self);
     }

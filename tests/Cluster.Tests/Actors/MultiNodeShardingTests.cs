@@ -74,76 +74,20 @@ public sealed class MultiNodeShardingTests : IAsyncLifetime
         return started;
     }
 
-    private static EntityCommand Command(int entity, long seq) => new() { EntityId = "e" + entity, Seq = seq };
-
-    /// <summary>Sends to every entity until each has answered once (bounded): after that, its home is known.</summary>
-    private static Dictionary<string, EntityReply> Reach(Node from, IEnumerable<int> entities, long seq)
-    {
-        var replies = new Dictionary<string, EntityReply>();
-        var pending = entities.ToHashSet();
-        for (var attempt = 0; attempt < 20 && pending.Count > 0; attempt++)
-        {
-            foreach (var entity in pending)
-            {
-                from.Probe.Send(from.Region, Command(entity, seq));
-            }
-
-            try
-            {
-                while (pending.Count > 0)
-                {
-                    var reply = from.Probe.ExpectMsg<EntityReply>(max: TimeSpan.FromSeconds(2));
-                    if (reply.Seq == seq && pending.Remove(int.Parse(reply.EntityId[1..], System.Globalization.CultureInfo.InvariantCulture)))
-                    {
-                        replies[reply.EntityId] = reply;
-                    }
-                }
-            }
-            catch (ProbeException)
-            {
-                // Some went to a home that was just lost (at most once): ask those again.
-            }
-        }
-
-        Assert.Empty(pending);
-        return replies;
-    }
-
-    /// <summary>Once every home is known, a burst of messages arrives exactly once and in order.</summary>
-    private static void AssertExactlyOnceInOrder(Node from, int burst, long firstSeq)
-    {
-        for (var seq = firstSeq; seq < firstSeq + burst; seq++)
-        {
-            for (var entity = 0; entity < Entities; entity++)
-            {
-                from.Probe.Send(from.Region, Command(entity, seq));
-            }
-        }
-
-        var replies = Enumerable.Range(0, burst * Entities).Select(_ => from.Probe.ExpectMsg<EntityReply>()).ToList();
-        foreach (var byEntity in replies.GroupBy(r => r.EntityId))
-        {
-            Assert.Equal(Enumerable.Range(0, burst).Select(i => firstSeq + i), byEntity.Select(r => r.Seq));
-            Assert.Equal(byEntity.Count(), byEntity.Select(r => (r.Incarnation, r.Handled)).Distinct().Count());
-        }
-
-        from.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-    }
-
     [Fact]
     public async Task Entities_spread_over_the_nodes_and_any_node_reaches_the_same_incarnation()
     {
         var nodes = await StartAsync(3);
-        var fromFirst = Reach(nodes[0], Enumerable.Range(0, Entities), 0);
+        var fromFirst = ShardingDriver.Reach(nodes[0].Region, nodes[0].Probe, Enumerable.Range(0, Entities), 0);
         Assert.Equal(3, fromFirst.Values.Select(r => r.Node).Distinct().Count());
-        var fromLast = Reach(nodes[2], Enumerable.Range(0, Entities), 1);
+        var fromLast = ShardingDriver.Reach(nodes[2].Region, nodes[2].Probe, Enumerable.Range(0, Entities), 1);
         foreach (var (id, reply) in fromFirst)
         {
             Assert.Equal(reply.Incarnation, fromLast[id].Incarnation);
             Assert.Equal(reply.Node, fromLast[id].Node);
         }
 
-        AssertExactlyOnceInOrder(nodes[1], burst: 5, firstSeq: 10);
+        ShardingDriver.AssertExactlyOnceInOrder(nodes[1].Region, nodes[1].Probe, Entities, burst: 5, firstSeq: 10);
     }
 
     [Theory]
@@ -152,7 +96,7 @@ public sealed class MultiNodeShardingTests : IAsyncLifetime
     public async Task When_a_node_dies_its_entities_restart_on_survivors(bool killCoordinatorNode)
     {
         var nodes = await StartAsync(3);
-        var before = Reach(nodes[0], Enumerable.Range(0, Entities), 0);
+        var before = ShardingDriver.Reach(nodes[0].Region, nodes[0].Probe, Enumerable.Range(0, Entities), 0);
         var ordered = nodes.OrderBy(n => n.Address, Comparer<Address>.Create(ClusterMembership.Compare)).ToList();
         var victim = killCoordinatorNode ? ordered[0] : ordered[^1];
         var onVictim = before.Values.Where(r => r.Node == victim.Address.ToString()).Select(r => r.EntityId).ToHashSet();
@@ -166,7 +110,7 @@ public sealed class MultiNodeShardingTests : IAsyncLifetime
             survivor.Membership.Remove(victim.Address);
         }
 
-        var after = Reach(survivors[0], Enumerable.Range(0, Entities), 1);
+        var after = ShardingDriver.Reach(survivors[0].Region, survivors[0].Probe, Enumerable.Range(0, Entities), 1);
         foreach (var (id, reply) in after)
         {
             Assert.NotEqual(victim.Address.ToString(), reply.Node);
@@ -180,7 +124,7 @@ public sealed class MultiNodeShardingTests : IAsyncLifetime
             }
         }
 
-        AssertExactlyOnceInOrder(survivors[^1], burst: 5, firstSeq: 10);
+        ShardingDriver.AssertExactlyOnceInOrder(survivors[^1].Region, survivors[^1].Probe, Entities, burst: 5, firstSeq: 10);
         await victim.System.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
@@ -188,7 +132,7 @@ public sealed class MultiNodeShardingTests : IAsyncLifetime
     public async Task A_joining_node_receives_shards_by_hand_off()
     {
         var nodes = await StartAsync(2);
-        var before = Reach(nodes[0], Enumerable.Range(0, Entities), 0);
+        var before = ShardingDriver.Reach(nodes[0].Region, nodes[0].Probe, Enumerable.Range(0, Entities), 0);
         Assert.Equal(2, before.Values.Select(r => r.Node).Distinct().Count());
         var joined = (await StartAsync(1))[0];
 
@@ -198,10 +142,10 @@ public sealed class MultiNodeShardingTests : IAsyncLifetime
         var deadline = TimeProvider.System.GetTimestamp() + (20 * TimeProvider.System.TimestampFrequency);
         for (var round = 1; TimeProvider.System.GetTimestamp() < deadline && !after.Values.Any(r => r.Node == joined.Address.ToString()); round++)
         {
-            after = Reach(nodes[1], Enumerable.Range(0, Entities), round);
+            after = ShardingDriver.Reach(nodes[1].Region, nodes[1].Probe, Enumerable.Range(0, Entities), round);
         }
 
         Assert.Contains(after.Values, r => r.Node == joined.Address.ToString());
-        AssertExactlyOnceInOrder(joined, burst: 3, firstSeq: 100);
+        ShardingDriver.AssertExactlyOnceInOrder(joined.Region, joined.Probe, Entities, burst: 3, firstSeq: 100);
     }
 }

@@ -1,0 +1,113 @@
+using Cluster.Actors;
+using Cluster.Actors.Membership;
+using Cluster.Actors.Remoting;
+using Cluster.Actors.Sharding;
+using Cluster.Testing;
+using Cluster.Testing.Actors;
+using Cluster.Testing.Sharding;
+
+namespace Cluster.Tests.Actors;
+
+/// <summary>
+/// Three shard nodes in processes of their own; this test process joins as a proxy (it routes,
+/// hosts nothing). A node is killed with SIGKILL, mid-life, and its entities must come back on
+/// the survivors.
+/// </summary>
+public sealed class MultiProcessShardingTests : IAsyncLifetime
+{
+    private const int Entities = 60;
+    private const int Shards = 30;
+    private readonly List<PeerProcess> _processes = [];
+    private ActorSystem _driver = null!;
+
+    // Every node, this one included, declares a peer lost after 2 s of silence (heartbeats every 400 ms).
+    public async Task InitializeAsync() =>
+        _driver = await RemoteTransport.StartAsync("mesh", new RemoteOptions
+        {
+            Messages = [EntityCommand.Descriptor, EntityReply.Descriptor],
+            NodeLostAfter = TimeSpan.FromSeconds(2),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(400),
+        });
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        await _driver.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private static string ShardNodeDll()
+    {
+        // Same configuration as this test assembly (bin/<Configuration>/net10.0).
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        return Path.Combine(PeerProcess.RepoRoot, "tests", "Cluster.ShardNode", "bin", configuration, "net10.0", "Cluster.ShardNode.dll");
+    }
+
+    private async Task<PeerProcess> StartNodeAsync(params string[] args)
+    {
+        var process = await PeerProcess.StartServerAsync("dotnet", [ShardNodeDll(), "--shards", Shards.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], PeerProcess.RepoRoot);
+        _processes.Add(process);
+        return process;
+    }
+
+    private static Address AddressOf(PeerProcess process) => new("mesh", "127.0.0.1", process.Port);
+
+    private static async Task SetMembersAsync(IEnumerable<PeerProcess> nodes, ClusterMembership driverView)
+    {
+        var addresses = nodes.Select(AddressOf).ToList();
+        var line = "members " + string.Join(' ', addresses);
+        foreach (var node in nodes)
+        {
+            await node.WriteLineAsync(line);
+        }
+
+        driverView.Set(addresses);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_killed_node_s_entities_restart_on_the_survivors(bool detectBySilence)
+    {
+        // Either membership removes the dead node at once, or nobody tells anyone and the
+        // remoting failure detector (2 s of silence here) must find out alone.
+        string[] args = ["--node-lost-after", "2"];
+        var nodes = new List<PeerProcess>();
+        for (var i = 0; i < 3; i++)
+        {
+            nodes.Add(await StartNodeAsync(args));
+        }
+
+        var membership = new ClusterMembership(_driver, []);
+        await SetMembersAsync(nodes, membership);
+        var region = ClusterSharding.StartProxy(_driver, ShardNodeOptions.For(Shards), membership);
+        var probe = TestProbe.Real(_driver, TimeSpan.FromSeconds(30));
+
+        var before = ShardingDriver.Reach(region, probe, Enumerable.Range(0, Entities), 0);
+        Assert.Equal(3, before.Values.Select(r => r.Node).Distinct().Count());
+
+        // Kill one that is not the coordinator's host (the coordinator's move is covered in-process).
+        var victim = nodes.OrderBy(AddressOf, Comparer<Address>.Create(ClusterMembership.Compare)).Last();
+        var victimAddress = AddressOf(victim).ToString();
+        var onVictim = before.Values.Where(r => r.Node == victimAddress).Select(r => r.EntityId).ToHashSet();
+        Assert.NotEmpty(onVictim);
+        await victim.KillAsync();
+        nodes.Remove(victim);
+        if (!detectBySilence)
+        {
+            await SetMembersAsync(nodes, membership);
+        }
+
+        var after = ShardingDriver.Reach(region, probe, Enumerable.Range(0, Entities), 1);
+        foreach (var (id, reply) in after)
+        {
+            Assert.NotEqual(victimAddress, reply.Node);
+            Assert.Equal(onVictim.Contains(id), reply.Incarnation != before[id].Incarnation);
+        }
+
+        ShardingDriver.AssertExactlyOnceInOrder(region, probe, Entities, burst: 5, firstSeq: 10);
+    }
+}
