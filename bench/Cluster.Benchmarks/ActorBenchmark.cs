@@ -15,7 +15,7 @@ internal static class ActorBenchmark
     private static readonly int[] PairCounts = [1, 16, 256];
     private const long MessagesPerCell = 2_000_000;
 
-    public static async Task RunAsync(int rounds, string? only)
+    public static async Task RunAsync(int rounds, string? only, int entities)
     {
         Console.WriteLine($"# Actor runtime benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}; median of {rounds} rounds");
         Console.WriteLine();
@@ -32,6 +32,11 @@ internal static class ActorBenchmark
         if (only is null || "memory".Contains(only, StringComparison.Ordinal))
         {
             await MemoryAsync();
+        }
+
+        if (only is null || "sharding".Contains(only, StringComparison.Ordinal))
+        {
+            await ShardingBenchmark.RunAsync(entities);
         }
     }
 

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory] | serve-grpc | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding] [--entities N] | serve-grpc | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
@@ -37,7 +37,7 @@ switch (command)
         return 0;
 
     case "actors":
-        await ActorBenchmark.RunAsync(IntOption("--rounds", 3), StringOption("--only"));
+        await ActorBenchmark.RunAsync(IntOption("--rounds", 3), StringOption("--only"), IntOption("--entities", 100_000));
         return 0;
 
     default:

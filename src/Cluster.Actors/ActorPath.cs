@@ -7,6 +7,10 @@ namespace Cluster.Actors;
 /// </summary>
 public sealed class ActorPath : IEquatable<ActorPath>
 {
+    // Formatted once: remoting puts paths on every envelope.
+    private string? _text;
+    private string? _local;
+
     private ActorPath(Address address, ActorPath? parent, string name, int depth)
     {
         Address = address;
@@ -52,9 +56,9 @@ public sealed class ActorPath : IEquatable<ActorPath>
     }
 
     /// <summary>The path without the address: <c>/user/a/b</c>.</summary>
-    public string ToStringWithoutAddress() => Depth == 0 ? "/" : "/" + string.Join('/', Elements);
+    public string ToStringWithoutAddress() => _local ??= Depth == 0 ? "/" : "/" + string.Join('/', Elements);
 
-    public override string ToString() => Address + ToStringWithoutAddress();
+    public override string ToString() => _text ??= Address + ToStringWithoutAddress();
 
     public static ActorPath Parse(string text)
     {
@@ -66,10 +70,40 @@ public sealed class ActorPath : IEquatable<ActorPath>
         var path = Root(address);
         foreach (var name in rest.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            path = path.Child(Uri.UnescapeDataString(name));
+            path = path.Child(name);
         }
 
         return path;
+    }
+
+    /// <summary>Checks <c>/a/b/c</c> (a path below an address) without allocating.</summary>
+    public static bool IsValidLocalPath(ReadOnlySpan<char> path)
+    {
+        if (path.Length is < 2 or > 4096 || path[0] != '/')
+        {
+            return false;
+        }
+
+        var segment = 0;
+        for (var i = 1; i < path.Length; i++)
+        {
+            var c = path[i];
+            if (c == '/')
+            {
+                if (segment == 0)
+                {
+                    return false;
+                }
+
+                segment = 0;
+            }
+            else if (c == '#' || char.IsControl(c) || ++segment > 255)
+            {
+                return false;
+            }
+        }
+
+        return segment > 0;
     }
 
     public static bool IsValidElement(string name) =>

@@ -90,7 +90,14 @@ public sealed class ActorSystem : IAsyncDisposable
     internal void AttachRemote(RemoteTransport transport) => Remote = transport;
 
     /// <summary>Makes a temporary reference (Ask promise, function ref) resolvable by path while it lives.</summary>
-    internal void RegisterTemp(ActorRef actor) => _temp.TryAdd(actor.Path.Name, actor);
+    internal void RegisterTemp(ActorRef actor)
+    {
+        var name = actor.Path.Name;
+        if (!_temp.ContainsKey(name)) // a lock-free read first: this runs for every message such a ref sends
+        {
+            _temp.TryAdd(name, actor);
+        }
+    }
 
     internal void UnregisterTemp(ActorRef actor) => _temp.TryRemove(new KeyValuePair<string, ActorRef>(actor.Path.Name, actor));
 

@@ -34,17 +34,16 @@ internal sealed class Association
     private ulong _quarantined;
     private long _lastHeard;
     private int _dialFailures;
+    private int _queuedMessages;
 
     public Association(RemoteTransport transport, Address remote)
     {
         _transport = transport;
         _options = transport.Options;
         Remote = remote;
-        _outbound = Channel.CreateBounded<object>(new BoundedChannelOptions(_options.OutboundQueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails and the caller dead-letters
-        });
+        // Unbounded channel (lock-free writes) with our own count: a bounded channel takes a lock per message.
+        // (Not SingleReader: that variant cannot count, and Tick asks for the count.)
+        _outbound = Channel.CreateUnbounded<object>();
         _lastHeard = transport.Time.GetTimestamp();
     }
 
@@ -74,8 +73,9 @@ internal sealed class Association
 
     public void Send(OutboundMessage message)
     {
-        if (!_outbound.Writer.TryWrite(message))
+        if (Interlocked.Increment(ref _queuedMessages) > _options.OutboundQueueCapacity || !_outbound.Writer.TryWrite(message))
         {
+            Interlocked.Decrement(ref _queuedMessages);
             _transport.System.DeadLetter(message.Message, message.Sender, message.Recipient, $"outbound queue to {Remote} is full");
             return;
         }
@@ -85,11 +85,8 @@ internal sealed class Association
 
     public void SendSystem(SystemEnvelope envelope)
     {
-        // System traffic is small and rare; it waits for room rather than being dropped.
-        if (!_outbound.Writer.TryWrite(envelope))
-        {
-            _ = _outbound.Writer.WriteAsync(envelope).AsTask();
-        }
+        // System traffic is small and rare: it is never counted against the capacity, never dropped.
+        _outbound.Writer.TryWrite(envelope);
 
         EnsureWriter();
     }
@@ -354,6 +351,7 @@ internal sealed class Association
                     switch (item)
                     {
                         case OutboundMessage message:
+                            Interlocked.Decrement(ref _queuedMessages);
                             frame.Messages.Add(message.Envelope);
                             taken.Add(message);
                             break;
@@ -517,6 +515,7 @@ internal sealed class Association
         {
             if (item is OutboundMessage message)
             {
+                Interlocked.Decrement(ref _queuedMessages);
                 _transport.System.DeadLetter(message.Message, message.Sender, message.Recipient, reason);
             }
         }

@@ -2,10 +2,21 @@ using Cluster.Actors.Runtime;
 
 namespace Cluster.Actors.Remoting;
 
-/// <summary>An actor on another node. Messages are serialized on the caller's thread and queued for that node's stream.</summary>
-internal sealed class RemoteActorRef(RemoteTransport transport, ActorPath path, int uid) : ActorRef
+/// <summary>
+/// An actor on another node. Made per received envelope without parsing or caching: it keeps
+/// the address and the path below it as text, and builds the <see cref="ActorPath"/> only if
+/// asked. Messages are serialized on the caller's thread and queued for that node's stream.
+/// </summary>
+internal sealed class RemoteActorRef(RemoteTransport transport, Address address, string localPath, int uid, ActorPath? path = null) : ActorRef
 {
-    public override ActorPath Path { get; } = path;
+    private ActorPath? _path = path;
+
+    public Address Address { get; } = address;
+
+    /// <summary>The path below the address, e.g. /user/a/b.</summary>
+    public string LocalPath { get; } = localPath;
+
+    public override ActorPath Path => _path ??= ActorPath.Parse(Address + LocalPath);
 
     public override int Uid { get; } = uid;
 

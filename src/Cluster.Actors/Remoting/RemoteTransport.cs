@@ -25,7 +25,8 @@ public sealed class RemoteTransport
     private const int RefCacheLimit = 100_000;
 
     private readonly ConcurrentDictionary<Address, Association> _associations = new();
-    private readonly ConcurrentDictionary<(string Path, int Uid), RemoteActorRef> _remoteRefs = new();
+    private const int AddressCacheLimit = 10_000;
+    private readonly ConcurrentDictionary<string, Address> _addresses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Path, int Uid), ActorRef> _localRefs = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly MessageSerializer _serializer;
@@ -126,41 +127,58 @@ public sealed class RemoteTransport
 
     internal ActorRef? RefFor(string fullPath, int uid)
     {
-        if (_remoteRefs.TryGetValue((fullPath, uid), out var cached))
-        {
-            return cached;
-        }
-
-        ActorPath path;
-        try
-        {
-            path = ActorPath.Parse(fullPath);
-        }
-        catch (Exception exception) when (exception is FormatException or InvalidActorNameException)
+        if (!TrySplit(fullPath, out var address, out var localStart))
         {
             return null;
         }
 
-        if (path.Address == Address)
+        if (address == Address)
         {
-            return System.Resolve(path, uid);
+            try
+            {
+                return System.Resolve(ActorPath.Parse(fullPath), uid);
+            }
+            catch (Exception exception) when (exception is FormatException or InvalidActorNameException)
+            {
+                return null;
+            }
         }
 
-        if (!path.Address.HasHost)
-        {
-            return null;
-        }
-
-        if (_remoteRefs.Count > RefCacheLimit)
-        {
-            _remoteRefs.Clear();
-        }
-
-        return _remoteRefs.GetOrAdd((fullPath, uid), static (key, state) => new RemoteActorRef(state.Transport, state.Path, key.Uid), (Transport: this, Path: path));
+        return address.HasHost ? new RemoteActorRef(this, address, fullPath[localStart..], uid) : null;
     }
 
-    internal RemoteActorRef RemoteRef(ActorPath path, int uid) =>
-        _remoteRefs.GetOrAdd((path.ToString(), uid), static (key, state) => new RemoteActorRef(state.Transport, state.Path, key.Uid), (Transport: this, Path: path));
+    internal RemoteActorRef RemoteRef(ActorPath path, int uid) => new(this, path.Address, path.ToStringWithoutAddress(), uid, path);
+
+    /// <summary>Splits "cluster://sys@host:port/a/b" into a (cached) address and where the local path starts.</summary>
+    private bool TrySplit(string fullPath, out Address address, out int localStart)
+    {
+        address = null!;
+        localStart = 0;
+        var schemeEnd = fullPath.IndexOf("://", StringComparison.Ordinal);
+        var slash = schemeEnd < 0 ? -1 : fullPath.IndexOf('/', schemeEnd + 3);
+        if (slash < 0 || !ActorPath.IsValidLocalPath(fullPath.AsSpan(slash)))
+        {
+            return false;
+        }
+
+        var authority = fullPath.AsSpan(0, slash);
+        var lookup = _addresses.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!lookup.TryGetValue(authority, out address!))
+        {
+            if (!Address.TryParse(authority.ToString(), out address, out var rest) || rest.Length != 0)
+            {
+                return false;
+            }
+
+            if (_addresses.Count < AddressCacheLimit)
+            {
+                _addresses.TryAdd(authority.ToString(), address);
+            }
+        }
+
+        localStart = slash;
+        return true;
+    }
 
     internal void Send(RemoteActorRef recipient, object message, ActorRef? sender)
     {
@@ -179,7 +197,7 @@ public sealed class RemoteTransport
 
         var envelope = new UserEnvelope
         {
-            Recipient = recipient.Path.ToStringWithoutAddress(),
+            Recipient = recipient.LocalPath,
             RecipientUid = recipient.Uid,
             Type = type,
             Payload = payload,
@@ -189,12 +207,12 @@ public sealed class RemoteTransport
             envelope.Sender = ToData(sender);
         }
 
-        AssociationFor(recipient.Path.Address).Send(new OutboundMessage(envelope, message, sender, recipient));
+        AssociationFor(recipient.Address).Send(new OutboundMessage(envelope, message, sender, recipient));
     }
 
     internal void SendSystem(RemoteActorRef target, SystemMessage message)
     {
-        var association = AssociationFor(target.Path.Address);
+        var association = AssociationFor(target.Address);
         switch (message)
         {
             case Watch watch when ReferenceEquals(watch.Watchee, target):
@@ -348,13 +366,8 @@ public sealed class RemoteTransport
             return System.DeadLetters;
         }
 
-        if (resolved is ActorCell)
+        if (resolved is ActorCell && _localRefs.Count < RefCacheLimit)
         {
-            if (_localRefs.Count > RefCacheLimit)
-            {
-                _localRefs.Clear();
-            }
-
             _localRefs[(pathWithoutAddress, uid)] = resolved;
         }
 
@@ -365,7 +378,15 @@ public sealed class RemoteTransport
     {
         foreach (var association in _associations.Values)
         {
-            association.Tick();
+            try
+            {
+                association.Tick();
+            }
+            catch (Exception exception)
+            {
+                // A timer callback must never throw: that would end the process.
+                RemotingLog.TickFailed(Logger, association.Remote.ToString(), exception);
+            }
         }
     }
 

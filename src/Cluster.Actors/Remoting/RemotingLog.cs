@@ -21,4 +21,7 @@ internal static partial class RemotingLog
 
     [LoggerMessage(106, LogLevel.Warning, "Bad input from {Address}: {Reason}")]
     public static partial void BadMessage(ILogger logger, string address, string reason);
+
+    [LoggerMessage(107, LogLevel.Error, "Heartbeat and failure check for {Address} failed")]
+    public static partial void TickFailed(ILogger logger, string address, Exception exception);
 }

@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Cluster.Actors;
+using Cluster.Actors.Membership;
+using Cluster.Actors.Remoting;
+using Cluster.Actors.Sharding;
+using Cluster.Testing.Sharding;
+
+namespace Cluster.Benchmarks;
+
+/// <summary>
+/// Sharding at scale, in one process: creating 100,000 entities (one node, and three nodes
+/// talking over loopback remoting) beside the ceiling of creating as many plain actors, and
+/// the recovery of every entity after one of three nodes leaves.
+/// </summary>
+internal static class ShardingBenchmark
+{
+    private const int Shards = 300;
+
+    public static async Task RunAsync(int entities)
+    {
+        Console.WriteLine($"## Sharding: {entities:N0} entities, {Shards} shards; each entity answers one message (time until all have answered)");
+        Console.WriteLine();
+        Console.WriteLine("| what | time | entities/s | beside |");
+        Console.WriteLine("|---|---|---|---|");
+
+        var plain = await PlainActorsAsync(entities);
+        Console.WriteLine(Row("ceiling: plain actors (ActorOf + one message each)", plain, entities, "-"));
+        var local = await LocalShardingAsync(entities);
+        Console.WriteLine(Row("create sharded entities, 1 node", local, entities, $"{plain.TotalSeconds / local.TotalSeconds:F2}x the plain-actor rate"));
+        var (formed, create, existing, restarted, recover) = await ThreeNodesAsync(entities);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| 3 nodes in one process over loopback remoting: cluster formed (regions registered, 300 first entities) | {formed.TotalMilliseconds:N0} ms | - | - |"));
+        Console.WriteLine(Row("create sharded entities, 3 nodes (sent from one node; 2/3 cross nodes both ways)", create, entities, $"{plain.TotalSeconds / create.TotalSeconds:F2}x the plain-actor rate"));
+        Console.WriteLine(Row("one more message to each existing entity, 3 nodes (routing and remoting alone)", existing, entities, "-"));
+        Console.WriteLine(Row($"after 1 of 3 nodes leaves: all answer again ({restarted:N0} restarted on survivors)", recover, entities, $"{recover.TotalSeconds / create.TotalSeconds:F2}x the create time"));
+        Console.WriteLine();
+    }
+
+    private static string Row(string what, TimeSpan time, int entities, string beside) =>
+        string.Create(CultureInfo.InvariantCulture, $"| {what} | {time.TotalMilliseconds:N0} ms | {entities / time.TotalSeconds:N0} | {beside} |");
+
+    private static async Task<TimeSpan> PlainActorsAsync(int entities)
+    {
+        await using var system = ActorSystem.Create("bench");
+        using var replies = new Replies(system);
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < entities; i++)
+        {
+            var id = "e" + i.ToString(CultureInfo.InvariantCulture);
+            system.ActorOf(Props.Create(() => new TestEntity(id))).Tell(Command(i, 0), replies.Ref);
+        }
+
+        await replies.WaitAsync(Enumerable.Range(0, entities), 0, _ => { });
+        return Stopwatch.GetElapsedTime(start);
+    }
+
+    private static async Task<TimeSpan> LocalShardingAsync(int entities)
+    {
+        await using var system = ActorSystem.Create("bench");
+        var region = ClusterSharding.Start(system, Options(), new ClusterMembership(system));
+        using var replies = new Replies(system);
+        var start = Stopwatch.GetTimestamp();
+        await replies.ReachAsync(region, Enumerable.Range(0, entities), 0);
+        return Stopwatch.GetElapsedTime(start);
+    }
+
+    private static async Task<(TimeSpan Formed, TimeSpan Create, TimeSpan Existing, int Restarted, TimeSpan Recover)> ThreeNodesAsync(int entities)
+    {
+        var systems = new List<ActorSystem>();
+        for (var i = 0; i < 3; i++)
+        {
+            systems.Add(await RemoteTransport.StartAsync("bench", new RemoteOptions
+            {
+                Messages = [EntityCommand.Descriptor, EntityReply.Descriptor],
+                OutboundQueueCapacity = entities * 2,
+            }));
+        }
+
+        var addresses = systems.Select(s => s.Address).ToList();
+        var memberships = systems.Select(s => new ClusterMembership(s, addresses)).ToList();
+        var regions = systems.Select((s, i) => ClusterSharding.Start(s, Options(), memberships[i])).ToList();
+        var first = memberships[0].Leader!;
+        var driverIndex = systems.FindIndex(s => s.Address == first); // drive from the coordinator's node
+        var leaverIndex = (driverIndex + 1) % 3;
+        try
+        {
+            using var replies = new Replies(systems[driverIndex]);
+
+            // Form the cluster first (regions registered, streams up): the figure is entity creation, not start-up.
+            var start = Stopwatch.GetTimestamp();
+            await replies.ReachAsync(regions[driverIndex], Enumerable.Range(entities, 300), 0);
+            var formed = Stopwatch.GetElapsedTime(start);
+            start = Stopwatch.GetTimestamp();
+            var before = await replies.ReachAsync(regions[driverIndex], Enumerable.Range(0, entities), 0);
+            var create = Stopwatch.GetElapsedTime(start);
+
+            // The same entities again: the cost of routing alone, without creating anything.
+            start = Stopwatch.GetTimestamp();
+            await replies.ReachAsync(regions[driverIndex], Enumerable.Range(0, entities), 2);
+            var existing = Stopwatch.GetElapsedTime(start);
+
+            var leaver = systems[leaverIndex];
+            await leaver.Terminate();
+            foreach (var membership in memberships.Where((_, i) => i != leaverIndex))
+            {
+                membership.Remove(leaver.Address);
+            }
+
+            start = Stopwatch.GetTimestamp();
+            var after = await replies.ReachAsync(regions[driverIndex], Enumerable.Range(0, entities), 1);
+            var recover = Stopwatch.GetElapsedTime(start);
+            var restarted = after.Count(a => a.Value != before[a.Key]);
+            return (formed, create, existing, restarted, recover);
+        }
+        finally
+        {
+            foreach (var system in systems)
+            {
+                await system.Terminate();
+            }
+        }
+    }
+
+    private static ShardingOptions Options() => TestEntity.Options("bench", Shards) with
+    {
+        PassivateIdleAfter = null,
+        RetryInterval = TimeSpan.FromMilliseconds(200),
+        BufferCapacity = 1_000_000,
+    };
+
+    private static EntityCommand Command(int entity, long seq) =>
+        new() { EntityId = "e" + entity.ToString(CultureInfo.InvariantCulture), Seq = seq };
+
+    /// <summary>Collects replies through a function ref; re-sends what went unanswered (messages to a lost home are gone: at most once).</summary>
+    private sealed class Replies : IDisposable
+    {
+        private readonly ConcurrentQueue<EntityReply> _queue = new();
+        private readonly SemaphoreSlim _arrived = new(0);
+
+        public Replies(ActorSystem system)
+        {
+            Ref = system.CreateFunctionRef((message, _) =>
+            {
+                if (message is EntityReply reply)
+                {
+                    _queue.Enqueue(reply);
+                    _arrived.Release();
+                }
+            });
+        }
+
+        public ActorRef Ref { get; }
+
+        public async Task<Dictionary<int, int>> ReachAsync(ActorRef region, IEnumerable<int> entities, long seq)
+        {
+            var incarnations = new Dictionary<int, int>();
+            var pending = entities.ToHashSet();
+            for (var round = 0; pending.Count > 0; round++)
+            {
+                if (round == 30)
+                {
+                    throw new TimeoutException($"{pending.Count} entities never answered");
+                }
+
+                foreach (var entity in pending)
+                {
+                    region.Tell(Command(entity, seq), Ref);
+                }
+
+                await WaitAsync(pending, seq, r => incarnations[int.Parse(r.EntityId[1..], CultureInfo.InvariantCulture)] = r.Incarnation);
+            }
+
+            return incarnations;
+        }
+
+        /// <summary>Takes replies until every pending entity answered or 2 s pass without one.</summary>
+        public async Task WaitAsync(IEnumerable<int> entities, long seq, Action<EntityReply> onReply)
+        {
+            var pending = entities as HashSet<int> ?? entities.ToHashSet();
+            while (pending.Count > 0 && await _arrived.WaitAsync(TimeSpan.FromSeconds(2)))
+            {
+                while (_queue.TryDequeue(out var reply))
+                {
+                    if (reply.Seq == seq && pending.Remove(int.Parse(reply.EntityId[1..], CultureInfo.InvariantCulture)))
+                    {
+                        onReply(reply);
+                    }
+                }
+            }
+        }
+
+        public void Dispose() => _arrived.Dispose();
+    }
+}
