@@ -1,22 +1,15 @@
 using Cluster.Actors;
-using Cluster.Testing.Actors;
 
 namespace Cluster.Tests.Actors;
 
-public sealed class DeathWatchTests : IAsyncLifetime
+public sealed class DeathWatchTests : ActorTest
 {
-    private readonly ActorTestKit _kit = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _kit.DisposeAsync();
-
     [Fact]
     public void Terminated_arrives_after_every_message_the_dead_actor_sent_first()
     {
-        var probe = _kit.CreateProbe();
-        var watcher = _kit.System.ActorOf(Props.Create(() => new Watcher(probe.Ref)));
-        var talker = _kit.System.ActorOf(Props.Create(() => new Talker()));
+        var probe = Kit.CreateProbe();
+        var watcher = Kit.System.ActorOf(Props.Create(() => new Watcher(probe.Ref)));
+        var talker = Kit.System.ActorOf(Props.Create(() => new Talker()));
         watcher.Tell(talker);
         probe.ExpectMsg("watching");
         talker.Tell(("burst-then-stop", watcher));
@@ -31,9 +24,9 @@ public sealed class DeathWatchTests : IAsyncLifetime
     [Fact]
     public void Watching_an_actor_that_already_stopped_still_reports_it()
     {
-        var echo = _kit.System.ActorOf(Props.Create(() => new EchoActor()));
-        _kit.Await(echo.GracefulStop(TimeSpan.FromSeconds(1)));
-        var probe = _kit.CreateProbe();
+        var echo = Kit.System.ActorOf(Props.Create(() => new EchoActor()));
+        Kit.Await(echo.GracefulStop(TimeSpan.FromSeconds(1)));
+        var probe = Kit.CreateProbe();
         probe.Watch(echo);
         Assert.True(probe.ExpectTerminated(echo).ExistenceConfirmed);
     }
@@ -41,8 +34,8 @@ public sealed class DeathWatchTests : IAsyncLifetime
     [Fact]
     public void Watching_something_that_never_existed_reports_it_unconfirmed()
     {
-        var probe = _kit.CreateProbe();
-        var ghost = _kit.System.Resolve(ActorPath.Parse("cluster://test/user/ghost"));
+        var probe = Kit.CreateProbe();
+        var ghost = Kit.System.Resolve(ActorPath.Parse("cluster://test/user/ghost"));
         probe.Watch(ghost);
         Assert.False(probe.ExpectMsg<Terminated>().ExistenceConfirmed);
     }
@@ -50,9 +43,9 @@ public sealed class DeathWatchTests : IAsyncLifetime
     [Fact]
     public void Unwatch_drops_a_Terminated_already_queued()
     {
-        var probe = _kit.CreateProbe();
-        var watcher = _kit.System.ActorOf(Props.Create(() => new Watcher(probe.Ref)));
-        var echo = _kit.System.ActorOf(Props.Create(() => new EchoActor()));
+        var probe = Kit.CreateProbe();
+        var watcher = Kit.System.ActorOf(Props.Create(() => new Watcher(probe.Ref)));
+        var echo = Kit.System.ActorOf(Props.Create(() => new EchoActor()));
         watcher.Tell(echo);
         probe.ExpectMsg("watching");
 
@@ -65,15 +58,15 @@ public sealed class DeathWatchTests : IAsyncLifetime
     [Fact]
     public void A_stopping_actor_tells_all_its_watchers_once()
     {
-        var echo = _kit.System.ActorOf(Props.Create(() => new EchoActor()));
-        var probes = Enumerable.Range(0, 3).Select(_ => _kit.CreateProbe()).ToList();
+        var echo = Kit.System.ActorOf(Props.Create(() => new EchoActor()));
+        var probes = Enumerable.Range(0, 3).Select(_ => Kit.CreateProbe()).ToList();
         foreach (var probe in probes)
         {
             probe.Watch(echo);
             probe.Watch(echo);
         }
 
-        _kit.System.Stop(echo);
+        Kit.System.Stop(echo);
         foreach (var probe in probes)
         {
             probe.ExpectTerminated(echo);

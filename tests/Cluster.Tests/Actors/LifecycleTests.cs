@@ -1,26 +1,19 @@
 using Cluster.Actors;
-using Cluster.Testing.Actors;
 
 namespace Cluster.Tests.Actors;
 
-public sealed class LifecycleTests : IAsyncLifetime
+public sealed class LifecycleTests : ActorTest
 {
-    private readonly ActorTestKit _kit = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _kit.DisposeAsync();
-
     [Fact]
     public void Children_stop_before_their_parent_and_watchers_hear_last()
     {
-        var events = _kit.CreateProbe();
-        var parent = _kit.System.ActorOf(Props.Create(() => new ReportingParent(events.Ref, "p")), "p");
+        var events = Kit.CreateProbe();
+        var parent = Kit.System.ActorOf(Props.Create(() => new ReportingParent(events.Ref, "p")), "p");
         events.ExpectMsg("start p");
         events.ExpectMsg("start p/c1");
         events.ExpectMsg("start p/c2");
         events.Watch(parent);
-        _kit.System.Stop(parent);
+        Kit.System.Stop(parent);
         var stops = new[] { events.ExpectMsg<string>(), events.ExpectMsg<string>() };
         Assert.Equal(["stop p/c1", "stop p/c2"], stops.Order());
         events.ExpectMsg("stop p");
@@ -30,8 +23,8 @@ public sealed class LifecycleTests : IAsyncLifetime
     [Fact]
     public void PoisonPill_stops_after_the_messages_queued_before_it()
     {
-        var probe = _kit.CreateProbe();
-        var echo = _kit.System.ActorOf(Props.Create(() => new EchoActor()));
+        var probe = Kit.CreateProbe();
+        var echo = Kit.System.ActorOf(Props.Create(() => new EchoActor()));
         probe.Watch(echo);
         probe.Send(echo, 1);
         probe.Send(echo, 2);
@@ -46,38 +39,38 @@ public sealed class LifecycleTests : IAsyncLifetime
     [Fact]
     public void GracefulStop_completes_once_the_actor_has_stopped()
     {
-        var events = _kit.CreateProbe();
-        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor(events.Ref)));
+        var events = Kit.CreateProbe();
+        var counter = Kit.System.ActorOf(Props.Create(() => new CounterActor(events.Ref)));
         events.ExpectMsg("prestart");
-        Assert.True(_kit.Await(counter.GracefulStop(TimeSpan.FromSeconds(5))));
+        Assert.True(Kit.Await(counter.GracefulStop(TimeSpan.FromSeconds(5))));
         events.ExpectMsg("poststop");
     }
 
     [Fact]
     public void Terminate_stops_every_actor_and_completes()
     {
-        var events = _kit.CreateProbe();
-        _kit.System.ActorOf(Props.Create(() => new CounterActor(events.Ref)), "a");
-        _kit.System.ActorOf(Props.Create(() => new CounterActor(events.Ref)), "b");
+        var events = Kit.CreateProbe();
+        Kit.System.ActorOf(Props.Create(() => new CounterActor(events.Ref)), "a");
+        Kit.System.ActorOf(Props.Create(() => new CounterActor(events.Ref)), "b");
         events.ReceiveN(2);
-        var terminated = _kit.System.Terminate();
-        _kit.RunUntilIdle();
+        var terminated = Kit.System.Terminate();
+        Kit.RunUntilIdle();
         Assert.True(terminated.IsCompleted);
         events.ExpectMsg("poststop");
         events.ExpectMsg("poststop");
-        Assert.Throws<InvalidOperationException>(() => _kit.System.ActorOf(Props.Create(() => new EchoActor())));
+        Assert.Throws<InvalidOperationException>(() => Kit.System.ActorOf(Props.Create(() => new EchoActor())));
     }
 
     [Fact]
     public void Names_are_unique_among_live_siblings_and_free_again_after_a_stop()
     {
-        var first = _kit.System.ActorOf(Props.Create(() => new EchoActor()), "name");
-        Assert.Throws<InvalidActorNameException>(() => _kit.System.ActorOf(Props.Create(() => new EchoActor()), "name"));
-        Assert.Throws<InvalidActorNameException>(() => _kit.System.ActorOf(Props.Create(() => new EchoActor()), "$reserved"));
-        Assert.Throws<InvalidActorNameException>(() => _kit.System.ActorOf(Props.Create(() => new EchoActor()), "a/b"));
-        Assert.Throws<InvalidActorNameException>(() => _kit.System.ActorOf(Props.Create(() => new EchoActor()), ""));
-        _kit.Await(first.GracefulStop(TimeSpan.FromSeconds(1)));
-        var second = _kit.System.ActorOf(Props.Create(() => new EchoActor()), "name");
+        var first = Kit.System.ActorOf(Props.Create(() => new EchoActor()), "name");
+        Assert.Throws<InvalidActorNameException>(() => Kit.System.ActorOf(Props.Create(() => new EchoActor()), "name"));
+        Assert.Throws<InvalidActorNameException>(() => Kit.System.ActorOf(Props.Create(() => new EchoActor()), "$reserved"));
+        Assert.Throws<InvalidActorNameException>(() => Kit.System.ActorOf(Props.Create(() => new EchoActor()), "a/b"));
+        Assert.Throws<InvalidActorNameException>(() => Kit.System.ActorOf(Props.Create(() => new EchoActor()), ""));
+        Kit.Await(first.GracefulStop(TimeSpan.FromSeconds(1)));
+        var second = Kit.System.ActorOf(Props.Create(() => new EchoActor()), "name");
         Assert.Equal(first.Path, second.Path);
         Assert.NotEqual(first, second);
         Assert.Equal("cluster://test/user/name", second.Path.ToString());
@@ -86,21 +79,21 @@ public sealed class LifecycleTests : IAsyncLifetime
     [Fact]
     public void Resolve_finds_the_live_incarnation_and_refuses_a_stale_uid()
     {
-        var first = _kit.System.ActorOf(Props.Create(() => new EchoActor()), "svc");
-        Assert.Same(first, _kit.System.Resolve(first.Path, first.Uid));
-        Assert.Same(first, _kit.System.Resolve(ActorPath.Parse("cluster://test/user/svc")));
-        _kit.Await(first.GracefulStop(TimeSpan.FromSeconds(1)));
-        var second = _kit.System.ActorOf(Props.Create(() => new EchoActor()), "svc");
-        Assert.Same(_kit.System.DeadLetters, _kit.System.Resolve(first.Path, first.Uid));
-        Assert.Same(second, _kit.System.Resolve(first.Path, second.Uid));
-        Assert.Same(_kit.System.DeadLetters, _kit.System.Resolve(ActorPath.Parse("cluster://other/user/svc")));
-        Assert.Same(_kit.System.DeadLetters, _kit.System.Resolve(ActorPath.Parse("cluster://test/user/missing")));
+        var first = Kit.System.ActorOf(Props.Create(() => new EchoActor()), "svc");
+        Assert.Same(first, Kit.System.Resolve(first.Path, first.Uid));
+        Assert.Same(first, Kit.System.Resolve(ActorPath.Parse("cluster://test/user/svc")));
+        Kit.Await(first.GracefulStop(TimeSpan.FromSeconds(1)));
+        var second = Kit.System.ActorOf(Props.Create(() => new EchoActor()), "svc");
+        Assert.Same(Kit.System.DeadLetters, Kit.System.Resolve(first.Path, first.Uid));
+        Assert.Same(second, Kit.System.Resolve(first.Path, second.Uid));
+        Assert.Same(Kit.System.DeadLetters, Kit.System.Resolve(ActorPath.Parse("cluster://other/user/svc")));
+        Assert.Same(Kit.System.DeadLetters, Kit.System.Resolve(ActorPath.Parse("cluster://test/user/missing")));
     }
 
     [Fact]
     public void Generated_names_are_unique()
     {
-        var names = Enumerable.Range(0, 100).Select(_ => _kit.System.ActorOf(Props.Create(() => new EchoActor())).Path.Name).ToList();
+        var names = Enumerable.Range(0, 100).Select(_ => Kit.System.ActorOf(Props.Create(() => new EchoActor())).Path.Name).ToList();
         Assert.Equal(100, names.Distinct().Count());
         Assert.All(names, n => Assert.StartsWith("$", n, StringComparison.Ordinal));
     }

@@ -1,22 +1,15 @@
 using Cluster.Actors;
 using Cluster.Actors.Dispatch;
-using Cluster.Testing.Actors;
 
 namespace Cluster.Tests.Actors;
 
-public sealed class MessagingTests : IAsyncLifetime
+public sealed class MessagingTests : ActorTest
 {
-    private readonly ActorTestKit _kit = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _kit.DisposeAsync();
-
     [Fact]
     public void Messages_from_one_sender_arrive_in_order_with_the_sender()
     {
-        var probe = _kit.CreateProbe();
-        var echo = _kit.System.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var probe = Kit.CreateProbe();
+        var echo = Kit.System.ActorOf(Props.Create(() => new EchoActor()), "echo");
         for (var i = 0; i < 1000; i++)
         {
             probe.Send(echo, i);
@@ -32,76 +25,76 @@ public sealed class MessagingTests : IAsyncLifetime
     [Fact]
     public void Ask_returns_the_reply()
     {
-        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        var counter = Kit.System.ActorOf(Props.Create(() => new CounterActor()));
         counter.Tell(new Increment());
         counter.Tell(new Increment());
-        Assert.Equal(2, _kit.Await(counter.Ask<int>(new GetCount(), TimeSpan.FromSeconds(1))));
+        Assert.Equal(2, Kit.Await(counter.Ask<int>(new GetCount(), TimeSpan.FromSeconds(1))));
     }
 
     [Fact]
     public void Ask_times_out_on_virtual_time()
     {
-        var silent = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        var silent = Kit.System.ActorOf(Props.Create(() => new CounterActor()));
         var ask = silent.Ask<int>(new Increment(), TimeSpan.FromSeconds(5));
-        _kit.Advance(TimeSpan.FromSeconds(4.9));
+        Kit.Advance(TimeSpan.FromSeconds(4.9));
         Assert.False(ask.IsCompleted);
-        _kit.Advance(TimeSpan.FromSeconds(0.1));
-        Assert.Throws<AskTimeoutException>(() => _kit.Await(ask));
+        Kit.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.Throws<AskTimeoutException>(() => Kit.Await(ask));
     }
 
     [Fact]
     public void Ask_of_a_stopped_actor_fails_at_once_instead_of_timing_out()
     {
-        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
-        _kit.System.Stop(counter);
-        _kit.RunUntilIdle();
+        var counter = Kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        Kit.System.Stop(counter);
+        Kit.RunUntilIdle();
         var ask = counter.Ask<int>(new GetCount(), TimeSpan.FromMinutes(1));
-        Assert.Throws<UndeliveredException>(() => _kit.Await(ask));
+        Assert.Throws<UndeliveredException>(() => Kit.Await(ask));
     }
 
     [Fact]
     public void Ask_fails_with_the_cause_of_a_Failure_reply_and_with_a_clear_error_for_a_wrong_type()
     {
-        var echo = _kit.System.ActorOf(Props.Create(() => new EchoActor()));
+        var echo = Kit.System.ActorOf(Props.Create(() => new EchoActor()));
         var failed = echo.Ask<int>(new Failure(new InvalidDataException("bad")), TimeSpan.FromSeconds(1));
-        Assert.Equal("bad", Assert.Throws<InvalidDataException>(() => _kit.Await(failed)).Message);
+        Assert.Equal("bad", Assert.Throws<InvalidDataException>(() => Kit.Await(failed)).Message);
         var wrong = echo.Ask<int>("text", TimeSpan.FromSeconds(1));
-        Assert.Contains("expected Int32 but the reply was String", Assert.Throws<InvalidCastException>(() => _kit.Await(wrong)).Message, StringComparison.Ordinal);
+        Assert.Contains("expected Int32 but the reply was String", Assert.Throws<InvalidCastException>(() => Kit.Await(wrong)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Ask_can_be_cancelled()
     {
-        var silent = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        var silent = Kit.System.ActorOf(Props.Create(() => new CounterActor()));
         using var cts = new CancellationTokenSource();
         var ask = silent.Ask<int>(new Increment(), TimeSpan.FromMinutes(1), cts.Token);
         cts.Cancel();
-        Assert.Throws<TaskCanceledException>(() => _kit.Await(ask));
-        Assert.Equal(0, _kit.Clock.ActiveTimers);
+        Assert.Throws<TaskCanceledException>(() => Kit.Await(ask));
+        Assert.Equal(0, Kit.Clock.ActiveTimers);
     }
 
     [Fact]
     public void Tell_to_a_stopped_actor_becomes_a_counted_and_published_dead_letter()
     {
-        var probe = _kit.CreateProbe();
-        _kit.System.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
-        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
-        _kit.System.Stop(counter);
-        _kit.RunUntilIdle();
+        var probe = Kit.CreateProbe();
+        Kit.System.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
+        var counter = Kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        Kit.System.Stop(counter);
+        Kit.RunUntilIdle();
         counter.Tell("late", probe.Ref);
         var letter = probe.ExpectMsg<DeadLetter>();
         Assert.Equal("late", letter.Message);
         Assert.Equal(counter, letter.Recipient);
         Assert.Equal(probe.Ref, letter.Sender);
-        Assert.Equal(1, _kit.System.DeadLetterCount);
+        Assert.Equal(1, Kit.System.DeadLetterCount);
     }
 
     [Fact]
     public void Unhandled_messages_are_published()
     {
-        var probe = _kit.CreateProbe();
-        _kit.System.EventStream.Subscribe(probe.Ref, typeof(UnhandledMessage));
-        var counter = _kit.System.ActorOf(Props.Create(() => new CounterActor()));
+        var probe = Kit.CreateProbe();
+        Kit.System.EventStream.Subscribe(probe.Ref, typeof(UnhandledMessage));
+        var counter = Kit.System.ActorOf(Props.Create(() => new CounterActor()));
         counter.Tell(42);
         Assert.Equal(42, probe.ExpectMsg<UnhandledMessage>().Message);
     }
@@ -109,11 +102,11 @@ public sealed class MessagingTests : IAsyncLifetime
     [Fact]
     public void A_bounded_mailbox_drops_the_newest_by_default_and_the_oldest_when_asked()
     {
-        var probe = _kit.CreateProbe();
-        _kit.System.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
-        var newest = _kit.System.ActorOf(Props.Create(() => new EchoActor()) with { Mailbox = MailboxOptions.Bounded(3) });
-        var oldest = _kit.System.ActorOf(Props.Create(() => new EchoActor()) with { Mailbox = MailboxOptions.Bounded(3, OverflowPolicy.DropOldest) });
-        var replies = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
+        Kit.System.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
+        var newest = Kit.System.ActorOf(Props.Create(() => new EchoActor()) with { Mailbox = MailboxOptions.Bounded(3) });
+        var oldest = Kit.System.ActorOf(Props.Create(() => new EchoActor()) with { Mailbox = MailboxOptions.Bounded(3, OverflowPolicy.DropOldest) });
+        var replies = Kit.CreateProbe();
         foreach (var i in Enumerable.Range(1, 5))
         {
             replies.Send(newest, i);
@@ -127,7 +120,7 @@ public sealed class MessagingTests : IAsyncLifetime
             replies.Send(oldest, i);
         }
 
-        _kit.RunUntilIdle();
+        Kit.RunUntilIdle();
         Assert.Equal([3, 4, 5], replies.ReceiveN(3));
         Assert.Equal([1, 2], [probe.ExpectMsg<DeadLetter>().Message, probe.ExpectMsg<DeadLetter>().Message]);
         replies.ExpectNoMsg(TimeSpan.FromSeconds(1));
@@ -136,8 +129,8 @@ public sealed class MessagingTests : IAsyncLifetime
     [Fact]
     public void Become_switches_behaviour_until_Unbecome()
     {
-        var probe = _kit.CreateProbe();
-        var actor = _kit.System.ActorOf(Props.Create(() => new TogglingActor()));
+        var probe = Kit.CreateProbe();
+        var actor = Kit.System.ActorOf(Props.Create(() => new TogglingActor()));
         probe.Send(actor, "who");
         probe.ExpectMsg("normal");
         probe.Send(actor, "toggle");
@@ -151,7 +144,7 @@ public sealed class MessagingTests : IAsyncLifetime
     [Fact]
     public void PipeTo_tells_the_result_or_a_Failure()
     {
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         Task.FromResult(7).PipeTo(probe.Ref);
         probe.ExpectMsg(7);
         Task.FromException<int>(new IOException("disk")).PipeTo(probe.Ref);

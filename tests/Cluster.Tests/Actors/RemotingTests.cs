@@ -33,6 +33,18 @@ public sealed class RemotingTests : IAsyncLifetime
 
     private static ActorRef RemoteRefTo(ActorSystem from, ActorRef target) => from.Resolve(target.Path, target.Uid);
 
+    /// <summary>An echo on <paramref name="on"/>, watched from <paramref name="from"/>; a round trip proves the watch is in place.</summary>
+    private static (ActorRef Echo, ActorRef Remote, TestProbe Probe) WatchedEcho(ActorSystem from, ActorSystem on)
+    {
+        var echo = on.ActorOf(Props.Create(() => new EchoActor()), "echo");
+        var probe = TestProbe.Real(from);
+        var remote = RemoteRefTo(from, echo);
+        probe.Watch(remote);
+        probe.Send(remote, new StringValue { Value = "ping" }); // the watch precedes this on the stream
+        probe.ExpectMsg<StringValue>();
+        return (echo, remote, probe);
+    }
+
     [Fact]
     public async Task A_message_crosses_nodes_and_the_reply_finds_its_way_back()
     {
@@ -83,12 +95,7 @@ public sealed class RemotingTests : IAsyncLifetime
     {
         var a = await NodeAsync();
         var b = await NodeAsync();
-        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
-        var probe = TestProbe.Real(a);
-        var remote = RemoteRefTo(a, echo);
-        probe.Watch(remote);
-        probe.Send(remote, new StringValue { Value = "ping" }); // the watch precedes this on the stream
-        probe.ExpectMsg<StringValue>();
+        var (echo, remote, probe) = WatchedEcho(a, b);
         b.Stop(echo);
         var terminated = probe.ExpectMsg<Terminated>();
         Assert.Equal(remote, terminated.Actor);
@@ -111,12 +118,7 @@ public sealed class RemotingTests : IAsyncLifetime
     {
         var a = await NodeAsync();
         var b = await NodeAsync();
-        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
-        var probe = TestProbe.Real(a);
-        var remote = RemoteRefTo(a, echo);
-        probe.Watch(remote);
-        probe.Send(remote, new StringValue { Value = "ping" });
-        probe.ExpectMsg<StringValue>();
+        var (_, remote, probe) = WatchedEcho(a, b);
         await b.Terminate();
         var terminated = probe.ExpectMsg<Terminated>();
         Assert.Equal(remote, terminated.Actor);
@@ -129,14 +131,9 @@ public sealed class RemotingTests : IAsyncLifetime
         var options = new RemoteOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), NodeLostAfter = TimeSpan.FromSeconds(10) };
         var a = await NodeAsync(options: options, time: clock);
         var b = await NodeAsync(options: options);
-        var echo = b.ActorOf(Props.Create(() => new EchoActor()), "echo");
-        var probe = TestProbe.Real(a);
         var lost = TestProbe.Real(a);
         a.EventStream.Subscribe(lost.Ref, typeof(AddressTerminated));
-        var remote = RemoteRefTo(a, echo);
-        probe.Watch(remote);
-        probe.Send(remote, new StringValue { Value = "ping" });
-        probe.ExpectMsg<StringValue>();
+        var (_, _, probe) = WatchedEcho(a, b);
 
         // Freeze b the hard way: its endpoint and streams vanish without a goodbye.
         await b.Remote!.AbortForTestsAsync();

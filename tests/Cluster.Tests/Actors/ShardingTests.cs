@@ -1,22 +1,15 @@
 using Cluster.Actors;
 using Cluster.Actors.Membership;
 using Cluster.Actors.Sharding;
-using Cluster.Testing.Actors;
 using Cluster.Testing.Sharding;
 
 namespace Cluster.Tests.Actors;
 
 /// <summary>Sharding on one node, on virtual time: routing, passivation and its buffering.</summary>
-public sealed class ShardingTests : IAsyncLifetime
+public sealed class ShardingTests : ActorTest
 {
-    private readonly ActorTestKit _kit = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _kit.DisposeAsync();
-
     private ActorRef Start(ShardingOptions? options = null) =>
-        ClusterSharding.Start(_kit.System, options ?? TestEntity.Options(), new ClusterMembership(_kit.System));
+        ClusterSharding.Start(Kit.System, options ?? TestEntity.Options(), new ClusterMembership(Kit.System));
 
     private static EntityCommand Command(string id, long seq, string text = "") => new() { EntityId = id, Seq = seq, Text = text };
 
@@ -36,7 +29,7 @@ public sealed class ShardingTests : IAsyncLifetime
     public void Messages_reach_one_entity_per_id_started_on_first_use()
     {
         var region = Start();
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Send(region, Command("a", 1));
         var first = probe.ExpectMsg<EntityReply>();
         probe.Send(region, Command("a", 2));
@@ -53,7 +46,7 @@ public sealed class ShardingTests : IAsyncLifetime
     public void Entity_ids_that_are_not_valid_actor_names_still_work()
     {
         var region = Start();
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         foreach (var id in new[] { "a/b#c", new string('x', 1000), "space and ünïcode", "$dollar" })
         {
             probe.Send(region, Command(id, 1));
@@ -65,14 +58,14 @@ public sealed class ShardingTests : IAsyncLifetime
     public void Idle_entities_are_passivated_and_the_next_message_starts_a_new_incarnation()
     {
         var region = Start(TestEntity.Options() with { PassivateIdleAfter = TimeSpan.FromMinutes(1) });
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Send(region, Command("a", 1));
         var before = probe.ExpectMsg<EntityReply>();
-        _kit.Advance(TimeSpan.FromSeconds(50));
+        Kit.Advance(TimeSpan.FromSeconds(50));
         probe.Send(region, Command("a", 2));
         Assert.Equal(before.Incarnation, probe.ExpectMsg<EntityReply>().Incarnation);
 
-        _kit.Advance(TimeSpan.FromMinutes(2));
+        Kit.Advance(TimeSpan.FromMinutes(2));
         probe.Send(region, Command("a", 3));
         var after = probe.ExpectMsg<EntityReply>();
         Assert.NotEqual(before.Incarnation, after.Incarnation);
@@ -83,7 +76,7 @@ public sealed class ShardingTests : IAsyncLifetime
     public void Messages_sent_while_an_entity_passivates_go_to_its_next_incarnation_once_and_in_order()
     {
         var region = Start(TestEntity.Options() with { StopMessage = new TestEntity.StopAfter(TimeSpan.FromSeconds(1)) });
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Send(region, Command("a", 0, "passivate"));
         var first = probe.ExpectMsg<EntityReply>(r => r.Seq == 0);
 
@@ -111,8 +104,8 @@ public sealed class ShardingTests : IAsyncLifetime
     public void Messages_for_other_types_go_to_dead_letters()
     {
         var region = Start();
-        var probe = _kit.CreateProbe();
-        _kit.System.EventStream.Subscribe(probe.Ref, typeof(UnhandledMessage));
+        var probe = Kit.CreateProbe();
+        Kit.System.EventStream.Subscribe(probe.Ref, typeof(UnhandledMessage));
         region.Tell("not a command");
         Assert.Equal("not a command", probe.ExpectMsg<UnhandledMessage>().Message);
     }

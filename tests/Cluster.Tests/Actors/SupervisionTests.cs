@@ -4,28 +4,22 @@ using Cluster.Testing.Actors;
 
 namespace Cluster.Tests.Actors;
 
-public sealed class SupervisionTests : IAsyncLifetime
+public sealed class SupervisionTests : ActorTest
 {
-    private readonly ActorTestKit _kit = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _kit.DisposeAsync();
-
     private ActorRef Child(ActorRef parent, string name, Props props)
     {
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Send(parent, (name, props));
         return probe.ExpectMsg<ActorRef>();
     }
 
     private ActorRef Parent(SupervisorStrategy strategy) =>
-        _kit.System.ActorOf(Props.Create(() => new ParentActor()) with { SupervisorStrategy = strategy });
+        Kit.System.ActorOf(Props.Create(() => new ParentActor()) with { SupervisorStrategy = strategy });
 
     [Fact]
     public void Restart_replaces_the_instance_so_state_is_reset_and_hooks_run_in_order()
     {
-        var events = _kit.CreateProbe();
+        var events = Kit.CreateProbe();
         var parent = Parent(SupervisorStrategy.Default with { MinBackoff = TimeSpan.Zero });
         var child = Child(parent, "counter", Props.Create(() => new CounterActor(events.Ref)));
         events.ExpectMsg("prestart");
@@ -36,7 +30,7 @@ public sealed class SupervisionTests : IAsyncLifetime
         events.ExpectMsg("poststop");
         events.ExpectMsg("postrestart:boom");
         events.ExpectMsg("prestart");
-        Assert.Equal(0, _kit.Await(child.Ask<int>(new GetCount(), TimeSpan.FromSeconds(1))));
+        Assert.Equal(0, Kit.Await(child.Ask<int>(new GetCount(), TimeSpan.FromSeconds(1))));
     }
 
     [Fact]
@@ -47,7 +41,7 @@ public sealed class SupervisionTests : IAsyncLifetime
         child.Tell(new Fail("boom"));
         child.Tell(new Increment());
         child.Tell(new Increment());
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Send(child, new GetCount());
         probe.Within(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), () => probe.ExpectMsg(2));
     }
@@ -60,7 +54,7 @@ public sealed class SupervisionTests : IAsyncLifetime
         child.Tell(new Increment());
         child.Tell(new Fail("boom"));
         child.Tell(new Increment());
-        Assert.Equal(2, _kit.Await(child.Ask<int>(new GetCount(), TimeSpan.FromSeconds(1))));
+        Assert.Equal(2, Kit.Await(child.Ask<int>(new GetCount(), TimeSpan.FromSeconds(1))));
     }
 
     [Fact]
@@ -68,7 +62,7 @@ public sealed class SupervisionTests : IAsyncLifetime
     {
         var parent = Parent(SupervisorStrategy.StoppingStrategy);
         var child = Child(parent, "counter", Props.Create(() => new CounterActor()));
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Watch(child);
         child.Tell(new Fail("boom"));
         var terminated = probe.ExpectTerminated(child);
@@ -84,7 +78,7 @@ public sealed class SupervisionTests : IAsyncLifetime
             MaxBackoff = TimeSpan.FromMilliseconds(350),
             ResetAfter = TimeSpan.FromSeconds(10),
         };
-        var events = _kit.CreateProbe();
+        var events = Kit.CreateProbe();
         var parent = Parent(strategy);
         var child = Child(parent, "counter", Props.Create(() => new CounterActor(events.Ref)));
         events.ExpectMsg("prestart");
@@ -100,7 +94,7 @@ public sealed class SupervisionTests : IAsyncLifetime
             events.ExpectMsg("prestart", TimeSpan.Zero);
         }
 
-        _kit.Advance(TimeSpan.FromSeconds(10));
+        Kit.Advance(TimeSpan.FromSeconds(10));
         child.Tell(new Fail("again"));
         events.Within(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100), () => events.ExpectMsg("prerestart:again"));
     }
@@ -110,7 +104,7 @@ public sealed class SupervisionTests : IAsyncLifetime
     {
         var parent = Parent(SupervisorStrategy.Default with { MinBackoff = TimeSpan.Zero, MaxRestarts = 2 });
         var child = Child(parent, "counter", Props.Create(() => new CounterActor()));
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Watch(child);
         child.Tell(new Fail("1"));
         child.Tell(new Fail("2"));
@@ -122,7 +116,7 @@ public sealed class SupervisionTests : IAsyncLifetime
     [Fact]
     public void Escalate_fails_the_parent_whose_restart_stops_and_recreates_its_children()
     {
-        var events = _kit.CreateProbe();
+        var events = Kit.CreateProbe();
         var grandparent = Parent(SupervisorStrategy.Default with { MinBackoff = TimeSpan.Zero });
         var parent = Child(grandparent, "parent", Props.Create(() => new ParentActor()) with
         {
@@ -130,7 +124,7 @@ public sealed class SupervisionTests : IAsyncLifetime
         });
         var child = Child(parent, "counter", Props.Create(() => new CounterActor(events.Ref)));
         events.ExpectMsg("prestart");
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Watch(child);
         child.Tell(new Fail("boom"));
         events.ExpectMsg("poststop");
@@ -167,7 +161,7 @@ public sealed class SupervisionTests : IAsyncLifetime
         var attempts = 0;
         var parent = Parent(SupervisorStrategy.Default with { MinBackoff = TimeSpan.FromMilliseconds(50) });
         var child = Child(parent, "flaky", Props.Create(() => ++attempts < 3 ? throw new IOException("not yet") : new EchoActor()));
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Send(child, "hello");
         probe.Within(TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(150), () => probe.ExpectMsg("hello"));
         Assert.Equal(3, attempts);
@@ -179,7 +173,7 @@ public sealed class SupervisionTests : IAsyncLifetime
         Actor? shared = null;
         var parent = Parent(SupervisorStrategy.Default with { MinBackoff = TimeSpan.Zero, MaxRestarts = 3 });
         var child = Child(parent, "shared", Props.Create(() => shared ??= new CounterActor()));
-        var probe = _kit.CreateProbe();
+        var probe = Kit.CreateProbe();
         probe.Watch(child);
         probe.Send(child, new GetCount());
         probe.ExpectMsg(0);

@@ -1,33 +1,26 @@
 using Cluster.Actors;
 using Cluster.Actors.Supervision;
-using Cluster.Testing.Actors;
 
 namespace Cluster.Tests.Actors;
 
-public sealed class TimerAndStashTests : IAsyncLifetime
+public sealed class TimerAndStashTests : ActorTest
 {
-    private readonly ActorTestKit _kit = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _kit.DisposeAsync();
-
     [Fact]
     public void A_single_timer_delivers_once_after_its_delay()
     {
-        var probe = _kit.CreateProbe();
-        var actor = _kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
+        var probe = Kit.CreateProbe();
+        var actor = Kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
         actor.Tell(("single", "tick", TimeSpan.FromSeconds(2)));
         probe.Within(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), () => probe.ExpectMsg("tick"));
         probe.ExpectNoMsg(TimeSpan.FromSeconds(10));
-        Assert.Equal(0, _kit.Clock.ActiveTimers);
+        Assert.Equal(0, Kit.Clock.ActiveTimers);
     }
 
     [Fact]
     public void A_periodic_timer_delivers_every_interval_until_cancelled()
     {
-        var probe = _kit.CreateProbe();
-        var actor = _kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
+        var probe = Kit.CreateProbe();
+        var actor = Kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
         actor.Tell(("periodic", "tick", TimeSpan.FromSeconds(1)));
         for (var i = 0; i < 3; i++)
         {
@@ -37,22 +30,22 @@ public sealed class TimerAndStashTests : IAsyncLifetime
         actor.Tell("cancel");
         probe.ExpectMsg("cancelled");
         probe.ExpectNoMsg(TimeSpan.FromSeconds(5));
-        Assert.Equal(0, _kit.Clock.ActiveTimers);
+        Assert.Equal(0, Kit.Clock.ActiveTimers);
     }
 
     [Fact]
     public void A_tick_already_queued_is_not_delivered_after_cancel()
     {
-        var probe = _kit.CreateProbe();
-        var actor = _kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
+        var probe = Kit.CreateProbe();
+        var actor = Kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
         actor.Tell(("single", "tick", TimeSpan.FromSeconds(1)));
-        _kit.RunUntilIdle();
+        Kit.RunUntilIdle();
 
         // The cancel is queued, then the timer fires behind it before the actor gets a turn:
         // the tick is in the mailbox, yet the cancel must win.
         actor.Tell("cancel");
-        _kit.Clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(1, _kit.Dispatcher.Pending);
+        Kit.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, Kit.Dispatcher.Pending);
         probe.ExpectMsg("cancelled");
         probe.ExpectNoMsg(TimeSpan.FromSeconds(2));
     }
@@ -60,8 +53,8 @@ public sealed class TimerAndStashTests : IAsyncLifetime
     [Fact]
     public void Restarting_the_same_key_replaces_the_timer()
     {
-        var probe = _kit.CreateProbe();
-        var actor = _kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
+        var probe = Kit.CreateProbe();
+        var actor = Kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
         actor.Tell(("single", "first", TimeSpan.FromSeconds(1)));
         actor.Tell(("single", "second", TimeSpan.FromSeconds(3)));
         probe.Within(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3), () => probe.ExpectMsg("second"));
@@ -71,8 +64,8 @@ public sealed class TimerAndStashTests : IAsyncLifetime
     [Fact]
     public void Timers_die_with_their_actor_and_with_its_restart()
     {
-        var probe = _kit.CreateProbe();
-        var parent = _kit.System.ActorOf(Props.Create(() => new ParentActor()) with
+        var probe = Kit.CreateProbe();
+        var parent = Kit.System.ActorOf(Props.Create(() => new ParentActor()) with
         {
             SupervisorStrategy = SupervisorStrategy.Default with { MinBackoff = TimeSpan.Zero },
         });
@@ -82,30 +75,30 @@ public sealed class TimerAndStashTests : IAsyncLifetime
         probe.ExpectMsg("tick");
         actor.Tell("fail");
         probe.ExpectNoMsg(TimeSpan.FromSeconds(5));
-        Assert.Equal(0, _kit.Clock.ActiveTimers);
+        Assert.Equal(0, Kit.Clock.ActiveTimers);
 
         actor.Tell(("periodic", "tick", TimeSpan.FromSeconds(1)));
         probe.ExpectMsg("tick");
-        _kit.System.Stop(actor);
+        Kit.System.Stop(actor);
         probe.ExpectNoMsg(TimeSpan.FromSeconds(5));
-        Assert.Equal(0, _kit.Clock.ActiveTimers);
+        Assert.Equal(0, Kit.Clock.ActiveTimers);
     }
 
     [Fact]
     public void A_periodic_timer_keeps_at_most_one_tick_queued()
     {
-        var probe = _kit.CreateProbe();
-        var actor = _kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
+        var probe = Kit.CreateProbe();
+        var actor = Kit.System.ActorOf(Props.Create(() => new TimerActor(probe.Ref)));
         actor.Tell(("periodic", "tick", TimeSpan.FromSeconds(1)));
-        _kit.RunUntilIdle();
+        Kit.RunUntilIdle();
 
         // Ten intervals pass while the actor gets no turn: one tick, not ten.
         for (var i = 0; i < 10; i++)
         {
-            _kit.Clock.Advance(TimeSpan.FromSeconds(1));
+            Kit.Clock.Advance(TimeSpan.FromSeconds(1));
         }
 
-        _kit.RunUntilIdle();
+        Kit.RunUntilIdle();
         probe.ExpectMsg("tick", TimeSpan.Zero);
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(999));
     }
@@ -113,8 +106,8 @@ public sealed class TimerAndStashTests : IAsyncLifetime
     [Fact]
     public void Stashed_messages_come_back_in_order_ahead_of_newer_ones()
     {
-        var probe = _kit.CreateProbe();
-        var gate = _kit.System.ActorOf(Props.Create(() => new GateActor()));
+        var probe = Kit.CreateProbe();
+        var gate = Kit.System.ActorOf(Props.Create(() => new GateActor()));
         foreach (var i in Enumerable.Range(1, 3))
         {
             probe.Send(gate, i);
@@ -129,9 +122,9 @@ public sealed class TimerAndStashTests : IAsyncLifetime
     [Fact]
     public void Stashing_beyond_capacity_fails_the_actor()
     {
-        var probe = _kit.CreateProbe();
-        _kit.System.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
-        var parent = _kit.System.ActorOf(Props.Create(() => new ParentActor()) with { SupervisorStrategy = SupervisorStrategy.StoppingStrategy });
+        var probe = Kit.CreateProbe();
+        Kit.System.EventStream.Subscribe(probe.Ref, typeof(DeadLetter));
+        var parent = Kit.System.ActorOf(Props.Create(() => new ParentActor()) with { SupervisorStrategy = SupervisorStrategy.StoppingStrategy });
         probe.Send(parent, ("gate", Props.Create(() => new GateActor()) with { StashCapacity = 2 }));
         var gate = probe.ExpectMsg<ActorRef>();
         probe.Watch(gate);
@@ -146,8 +139,8 @@ public sealed class TimerAndStashTests : IAsyncLifetime
     [Fact]
     public void A_restart_keeps_the_stash_and_a_stop_sends_it_to_dead_letters()
     {
-        var probe = _kit.CreateProbe();
-        var parent = _kit.System.ActorOf(Props.Create(() => new ParentActor()) with
+        var probe = Kit.CreateProbe();
+        var parent = Kit.System.ActorOf(Props.Create(() => new ParentActor()) with
         {
             SupervisorStrategy = SupervisorStrategy.Default with { MinBackoff = TimeSpan.Zero },
         });
@@ -159,13 +152,13 @@ public sealed class TimerAndStashTests : IAsyncLifetime
         gate.Tell("open");
         Assert.Equal([1, 2], probe.ReceiveN(2));
 
-        var dead = _kit.CreateProbe();
-        _kit.System.EventStream.Subscribe(dead.Ref, typeof(DeadLetter));
+        var dead = Kit.CreateProbe();
+        Kit.System.EventStream.Subscribe(dead.Ref, typeof(DeadLetter));
         probe.Send(parent, ("gate2", Props.Create(() => new GateActor())));
         var second = probe.ExpectMsg<ActorRef>();
         probe.Send(second, 7);
-        _kit.RunUntilIdle();
-        _kit.System.Stop(second);
+        Kit.RunUntilIdle();
+        Kit.System.Stop(second);
         Assert.Equal(7, dead.ExpectMsg<DeadLetter>().Message);
     }
 
