@@ -17,6 +17,8 @@ public sealed class ActorSystem : IAsyncDisposable
 {
     private readonly Lock _randomLock = new();
     private readonly Random _random;
+    private readonly uint _uidSeed;
+    private int _uidCounter;
     private readonly TaskCompletionSource _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ActorCell _root;
     private readonly ActorCell _userGuardian;
@@ -35,6 +37,7 @@ public sealed class ActorSystem : IAsyncDisposable
         GuardianStrategy = options.GuardianStrategy;
         Logger = options.LoggerFactory.CreateLogger("Cluster.Actors");
         _random = options.Random;
+        _uidSeed = (uint)_random.Next(int.MinValue, int.MaxValue);
         EventStream = new EventStream();
         DeadLetters = new DeadLetterRef(this);
 
@@ -176,17 +179,25 @@ public sealed class ActorSystem : IAsyncDisposable
     public FunctionRef CreateFunctionRef(Action<object, ActorRef?> onMessage, string? name = null) =>
         new(this, name ?? "$fn" + NextUid().ToString("x8"), NextUid(), onMessage);
 
+    /// <summary>
+    /// A fresh incarnation uid: a counter run through a bijective mix and a per-start random
+    /// seed, so uids never repeat within a run, differ between runs, and cost no lock (Ask and
+    /// entity creation take one each).
+    /// </summary>
     internal int NextUid()
     {
-        lock (_randomLock)
+        while (true)
         {
-            int uid;
-            do
+            var x = (uint)Interlocked.Increment(ref _uidCounter) ^ _uidSeed;
+            x ^= x >> 16;
+            x *= 0x7FEB352Du;
+            x ^= x >> 15;
+            x *= 0x846CA68Bu;
+            x ^= x >> 16;
+            if (x != 0)
             {
-                uid = _random.Next(int.MinValue, int.MaxValue);
+                return (int)x;
             }
-            while (uid == 0);
-            return uid;
         }
     }
 

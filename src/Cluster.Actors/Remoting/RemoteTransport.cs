@@ -278,6 +278,7 @@ public sealed class RemoteTransport
         await responses.WriteAsync(new Frame { Handshake = new Handshake { From = _self, Accepted = true } }, context.CancellationToken);
         var link = new Link(responses, requests, dialer, call: null);
         using var abort = context.CancellationToken.Register(link.Close);
+        using var stopping = _stopping.Token.Register(link.Close);
         if (association!.Install(link))
         {
             await association.ReadLoopAsync(link);

@@ -36,6 +36,9 @@ public sealed record GrpcHostOptions
     public TimeSpan? KeepAlivePingDelay { get; init; }
 
     public TimeSpan KeepAlivePingTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long disposing the server waits for calls in progress before it aborts them.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -45,10 +48,12 @@ public sealed record GrpcHostOptions
 public sealed class GrpcServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TimeSpan _shutdownTimeout;
 
-    private GrpcServer(WebApplication app, GrpcDispatcher dispatcher, IReadOnlyList<Uri> addresses)
+    private GrpcServer(WebApplication app, GrpcDispatcher dispatcher, IReadOnlyList<Uri> addresses, TimeSpan shutdownTimeout)
     {
         _app = app;
+        _shutdownTimeout = shutdownTimeout;
         Dispatcher = dispatcher;
         Addresses = addresses;
     }
@@ -112,12 +117,14 @@ public sealed class GrpcServer : IAsyncDisposable
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
             ?? throw new InvalidOperationException("Kestrel did not report its bound addresses.");
-        return new GrpcServer(app, dispatcher, bound.Select(a => new Uri(a)).ToList());
+        return new GrpcServer(app, dispatcher, bound.Select(a => new Uri(a)).ToList(), hostOptions.ShutdownTimeout);
     }
 
+    /// <summary>Stops accepting, lets calls in progress finish for up to the shutdown timeout, then aborts them.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        using var grace = new CancellationTokenSource(_shutdownTimeout);
+        await _app.StopAsync(grace.Token);
         await _app.DisposeAsync();
     }
 }
