@@ -36,7 +36,7 @@ internal static class ActorBenchmark
 
         if (only is null || "sharding".Contains(only, StringComparison.Ordinal))
         {
-            await ShardingBenchmark.RunAsync(entities);
+            await ShardingBenchmark.RunAsync(entities, rounds);
         }
     }
 

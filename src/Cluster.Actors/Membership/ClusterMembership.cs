@@ -11,15 +11,20 @@ public sealed class ClusterMembership
     private readonly ActorSystem _system;
     private readonly Lock _lock = new();
     private Address[] _members;
+    private HashSet<Address> _set;
 
     public ClusterMembership(ActorSystem system, IEnumerable<Address>? initial = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         _system = system;
         _members = Sorted(initial ?? [system.Address]);
+        _set = [.. _members];
     }
 
     public IReadOnlyList<Address> Members => Volatile.Read(ref _members);
+
+    /// <summary>Whether <paramref name="address"/> is a member right now (O(1); safe from any thread).</summary>
+    public bool IsMember(Address address) => Volatile.Read(ref _set).Contains(address);
 
     /// <summary>The first member in address order, or null when there is none.</summary>
     public Address? Leader => Members.Count == 0 ? null : Members[0];
@@ -40,6 +45,7 @@ public sealed class ClusterMembership
             }
 
             Volatile.Write(ref _members, after);
+            Volatile.Write(ref _set, [.. after]);
         }
 
         var removed = before.Except(after).ToArray();

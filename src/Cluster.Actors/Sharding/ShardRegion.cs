@@ -88,12 +88,19 @@ internal sealed class ShardRegion(ShardingOptions options, ClusterMembership mem
         {
             local.Tell(new EntityMessage(entityId, message), sender);
         }
-        else if (!_stopping.Contains(shard) && _homes.TryGetValue(shard, out var region) && !region.Equals(Self))
+        else if (!_stopping.Contains(shard) && _homes.TryGetValue(shard, out var region) && !region.Equals(Self) && membership.IsMember(region.Path.Address))
         {
             region.Tell(message, sender);
         }
         else
         {
+            // Includes a home on a node membership has just removed: the removal is synchronous,
+            // so nothing sent after it is routed to the dead node, even before we hear of it.
+            if (_homes.TryGetValue(shard, out var stale) && !stale.Equals(Self))
+            {
+                _homes.Remove(shard);
+            }
+
             Hold(shard, new Held(entityId, message, sender));
         }
     }

@@ -110,7 +110,11 @@ public sealed class MultiNodeShardingTests : IAsyncLifetime
             survivor.Membership.Remove(victim.Address);
         }
 
-        var after = ShardingDriver.Reach(survivors[0].Region, survivors[0].Probe, Enumerable.Range(0, Entities), 1);
+        // Membership removal is synchronous: everything sent from now on is delivered, exactly
+        // once and in order, even before the regions and the coordinator have heard of it.
+        var from = survivors[0];
+        ShardingDriver.AssertExactlyOnceInOrder(from.Region, from.Probe, Entities, burst: 3, firstSeq: 1);
+        var after = ShardingDriver.Reach(from.Region, from.Probe, Enumerable.Range(0, Entities), 5);
         foreach (var (id, reply) in after)
         {
             Assert.NotEqual(victim.Address.ToString(), reply.Node);
