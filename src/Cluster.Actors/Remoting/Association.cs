@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Cluster.Actors.Remoting.Wire;
 using Cluster.Actors.Runtime;
-using Cluster.Grpc;
 using Cluster.Grpc.Client;
 
 namespace Cluster.Actors.Remoting;
@@ -374,9 +373,10 @@ internal sealed class Association
                         _leaveSent.TrySetResult();
                     }
                 }
-                catch (Exception exception) when (exception is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+                catch (Exception exception) when (!stopping.IsCancellationRequested)
                 {
                     // At most once: what was in this frame is lost with the stream.
+                    RemotingLog.StreamEnded(_transport.Logger, Remote.ToString(), exception.Message);
                     Broken(link);
                     foreach (var message in taken)
                     {
@@ -499,8 +499,9 @@ internal sealed class Association
                 }
             }
         }
-        catch (Exception exception) when (exception is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        catch (Exception exception)
         {
+            // Whatever ended it (reset, cancel, malformed frame), the stream is done; traffic re-dials.
             RemotingLog.StreamEnded(_transport.Logger, Remote.ToString(), exception.Message);
         }
         finally

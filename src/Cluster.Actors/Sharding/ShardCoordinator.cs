@@ -49,7 +49,7 @@ internal sealed class ShardCoordinator(ShardingOptions options, ClusterMembershi
                 HandOffAcked(ack.Shard, Sender);
                 break;
             case ShardStopped stopped when _active:
-                ShardStopped(stopped.Shard);
+                ShardStopped(stopped.Shard, Sender);
                 break;
             case HandOffTimedOut timedOut:
                 AbandonRebalance(timedOut.Shard);
@@ -297,9 +297,16 @@ internal sealed class ShardCoordinator(ShardingOptions options, ClusterMembershi
         }
     }
 
-    private void ShardStopped(int shard)
+    private void ShardStopped(int shard, ActorRef region)
     {
-        if (_allocation.Remove(shard, out var owner) && _regions.TryGetValue(owner, out var owned))
+        // Only the owner's report frees the shard: a duplicate stopped elsewhere changes nothing.
+        if (!_allocation.TryGetValue(shard, out var owner) || !owner.Equals(region))
+        {
+            return;
+        }
+
+        _allocation.Remove(shard);
+        if (_regions.TryGetValue(owner, out var owned))
         {
             owned.Remove(shard);
         }
