@@ -74,6 +74,24 @@ public sealed class DeathWatchTests : ActorTest
         }
     }
 
+    [Fact]
+    public void A_full_bounded_mailbox_still_receives_Terminated()
+    {
+        var probe = Kit.CreateProbe();
+        var watcher = Kit.System.ActorOf(Props.Create(() => new Watcher(probe.Ref)) with { Mailbox = Cluster.Actors.Dispatch.MailboxOptions.Bounded(2) });
+        var echo = Kit.System.ActorOf(Props.Create(() => new EchoActor()));
+        watcher.Tell(echo);
+        probe.ExpectMsg("watching");
+
+        // Fill the watcher's mailbox before it gets a turn, then stop what it watches.
+        watcher.Tell(1);
+        watcher.Tell(2);
+        watcher.Tell(3); // dropped: the mailbox holds two
+        Kit.System.Stop(echo);
+        Assert.Equal([1, 2], probe.ReceiveN(2));
+        Assert.Equal(echo, probe.ExpectMsg<Terminated>().Actor);
+    }
+
     private sealed class Watcher(ActorRef report) : Actor
     {
         protected override void Receive(object message)

@@ -146,6 +146,22 @@ public sealed class RemotingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Messages_for_a_node_that_never_answers_go_to_dead_letters_after_NodeLostAfter()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var a = await NodeAsync(options: new RemoteOptions { NodeLostAfter = TimeSpan.FromSeconds(10) }, time: clock);
+        var dead = TestProbe.Real(a);
+        a.EventStream.Subscribe(dead.Ref, typeof(DeadLetter));
+        var nowhere = a.Resolve(ActorPath.Parse("cluster://mesh@127.0.0.1:1/user/x")); // nothing listens on port 1
+        nowhere.Tell(new StringValue { Value = "into the void" });
+        dead.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        clock.Advance(TimeSpan.FromSeconds(11));
+        var letter = dead.ExpectMsg<DeadLetter>();
+        Assert.Equal("into the void", ((StringValue)letter.Message).Value);
+        Assert.Contains("unreachable", letter.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Membership_removal_terminates_watches_and_quarantines_the_incarnation()
     {
         var a = await NodeAsync();

@@ -47,6 +47,19 @@ internal static class ShardingDriver
         return replies;
     }
 
+    /// <summary>One message to every entity: each answers exactly once, and nothing else arrives.</summary>
+    public static List<EntityReply> AssertExactlyOnce(ActorRef region, TestProbe probe, int entities, long seq)
+    {
+        for (var entity = 0; entity < entities; entity++)
+        {
+            probe.Send(region, Command(entity, seq));
+        }
+
+        var replies = Enumerable.Range(0, entities).Select(_ => probe.ExpectMsg<EntityReply>(r => r.Seq == seq)).ToList();
+        Assert.Equal(entities, replies.Select(r => r.EntityId).Distinct().Count());
+        return replies;
+    }
+
     /// <summary>Once every home is known, a burst to every entity arrives exactly once per incarnation and in order.</summary>
     public static void AssertExactlyOnceInOrder(ActorRef region, TestProbe probe, int entities, int burst, long firstSeq)
     {
