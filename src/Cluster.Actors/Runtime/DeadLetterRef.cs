@@ -14,7 +14,14 @@ internal sealed class DeadLetterRef(ActorSystem system) : ActorRef
     public override void Tell(object message, ActorRef? sender = null)
     {
         ArgumentNullException.ThrowIfNull(message);
-        system.DeadLetter(message is DeadLetter letter ? letter.Message : message, sender, this, "sent to dead letters");
+        if (message is DeadLetter letter)
+        {
+            // A component reporting its own drop (with its reason) through the dead-letter channel.
+            system.DeadLetter(letter.Message, letter.Sender, letter.Recipient, letter.Reason);
+            return;
+        }
+
+        system.DeadLetter(message, sender, this, "sent to dead letters");
     }
 
     internal override void SendSystem(SystemMessage message)

@@ -101,6 +101,26 @@ public sealed class ShardingTests : ActorTest
     }
 
     [Fact]
+    public void A_region_holds_messages_up_to_its_buffer_capacity_and_dead_letters_the_rest_with_the_reason()
+    {
+        var region = Start(TestEntity.Options() with { BufferCapacity = 2 });
+        var probe = Kit.CreateProbe();
+        var dead = Kit.CreateProbe();
+        Kit.System.EventStream.Subscribe(dead.Ref, typeof(DeadLetter));
+
+        // All five reach the region in one turn, before the coordinator has said where the shard lives.
+        for (var i = 0; i < 5; i++)
+        {
+            probe.Send(region, Command("a", i));
+        }
+
+        Assert.Equal([0L, 1L], probe.ReceiveN(2).Cast<EntityReply>().Select(r => r.Seq));
+        var letters = Enumerable.Range(0, 3).Select(_ => dead.ExpectMsg<DeadLetter>()).ToList();
+        Assert.All(letters, l => Assert.Contains("buffer of test is full", l.Reason, StringComparison.Ordinal));
+        Assert.Equal([2L, 3L, 4L], letters.Select(l => ((EntityCommand)l.Message).Seq));
+    }
+
+    [Fact]
     public void Messages_for_other_types_go_to_dead_letters()
     {
         var region = Start();
