@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using Cluster.Actors;
 using Cluster.Actors.Dispatch;
+using Cluster.Testing.Actors;
+using Microsoft.Extensions.Logging;
 
 namespace Cluster.Tests.Actors;
 
@@ -87,6 +90,21 @@ public sealed class MessagingTests : ActorTest
         Assert.Equal(counter, letter.Recipient);
         Assert.Equal(probe.Ref, letter.Sender);
         Assert.Equal(1, Kit.System.DeadLetterCount);
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_logged_up_to_a_limit_then_only_counted()
+    {
+        var logs = new ListLoggerProvider();
+        await using var kit = new ActorTestKit(configure: o => o with { LoggerFactory = new LoggerFactory([logs]), DeadLetterLogLimit = 3 });
+        for (var i = 0; i < 10; i++)
+        {
+            kit.System.DeadLetters.Tell(i);
+        }
+
+        Assert.Equal(10, kit.System.DeadLetterCount);
+        Assert.Equal(3, logs.Messages.Count(m => m.StartsWith("Dead letter: Int32", StringComparison.Ordinal)));
+        Assert.Single(logs.Messages, m => m.Contains("further ones are only counted", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -184,6 +202,28 @@ public sealed class MessagingTests : ActorTest
                     Reply("other");
                     break;
             }
+        }
+    }
+
+    /// <summary>Keeps every formatted log line, for asserting on what was logged.</summary>
+    private sealed class ListLoggerProvider : ILoggerProvider, ILogger
+    {
+        private readonly ConcurrentQueue<string> _messages = new();
+
+        public IReadOnlyCollection<string> Messages => _messages;
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            _messages.Enqueue(formatter(state, exception));
+
+        public void Dispose()
+        {
         }
     }
 }
