@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Threading.Channels;
 using Cluster.Actors;
 using Cluster.Actors.Membership;
 using Cluster.Actors.Remoting;
@@ -53,7 +53,7 @@ internal static class ShardingBenchmark
     private static async Task<TimeSpan> PlainActorsAsync(int entities)
     {
         await using var system = ActorSystem.Create("bench");
-        using var replies = new Replies(system);
+        var replies = new Replies(system);
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < entities; i++)
         {
@@ -69,7 +69,7 @@ internal static class ShardingBenchmark
     {
         await using var system = ActorSystem.Create("bench");
         var region = ClusterSharding.Start(system, Options(), new ClusterMembership(system));
-        using var replies = new Replies(system);
+        var replies = new Replies(system);
         var start = Stopwatch.GetTimestamp();
         await replies.ReachAsync(region, Enumerable.Range(0, entities), 0);
         return Stopwatch.GetElapsedTime(start);
@@ -95,7 +95,7 @@ internal static class ShardingBenchmark
         var leaverIndex = (driverIndex + 1) % 3;
         try
         {
-            using var replies = new Replies(systems[driverIndex]);
+            var replies = new Replies(systems[driverIndex]);
 
             // Form the cluster first (regions registered, streams up): the figure is entity creation, not start-up.
             var start = Stopwatch.GetTimestamp();
@@ -143,10 +143,10 @@ internal static class ShardingBenchmark
         new() { EntityId = "e" + entity.ToString(CultureInfo.InvariantCulture), Seq = seq };
 
     /// <summary>Collects replies through a function ref; re-sends what went unanswered (messages to a lost home are gone: at most once).</summary>
-    private sealed class Replies : IDisposable
+    private sealed class Replies
     {
-        private readonly ConcurrentQueue<EntityReply> _queue = new();
-        private readonly SemaphoreSlim _arrived = new(0);
+        // Single reader: replies arrive from many threads without a lock per reply.
+        private readonly Channel<EntityReply> _replies = Channel.CreateUnbounded<EntityReply>(new UnboundedChannelOptions { SingleReader = true });
 
         public Replies(ActorSystem system)
         {
@@ -154,8 +154,7 @@ internal static class ShardingBenchmark
             {
                 if (message is EntityReply reply)
                 {
-                    _queue.Enqueue(reply);
-                    _arrived.Release();
+                    _replies.Writer.TryWrite(reply);
                 }
             });
         }
@@ -188,9 +187,19 @@ internal static class ShardingBenchmark
         public async Task WaitAsync(IEnumerable<int> entities, long seq, Action<EntityReply> onReply)
         {
             var pending = entities as HashSet<int> ?? entities.ToHashSet();
-            while (pending.Count > 0 && await _arrived.WaitAsync(TimeSpan.FromMilliseconds(300)))
+            while (pending.Count > 0)
             {
-                while (_queue.TryDequeue(out var reply))
+                using var quiet = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+                try
+                {
+                    await _replies.Reader.WaitToReadAsync(quiet.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                while (_replies.Reader.TryRead(out var reply))
                 {
                     if (reply.Seq == seq && pending.Remove(int.Parse(reply.EntityId[1..], CultureInfo.InvariantCulture)))
                     {
@@ -199,7 +208,5 @@ internal static class ShardingBenchmark
                 }
             }
         }
-
-        public void Dispose() => _arrived.Dispose();
     }
 }

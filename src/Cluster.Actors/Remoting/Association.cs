@@ -40,9 +40,9 @@ internal sealed class Association
         _transport = transport;
         _options = transport.Options;
         Remote = remote;
-        // Unbounded channel (lock-free writes) with our own count: a bounded channel takes a lock per message.
-        // (Not SingleReader: that variant cannot count, and Tick asks for the count.)
-        _outbound = Channel.CreateUnbounded<object>();
+        // Single-reader unbounded: writes are lock-free (the bounded and multi-reader channels take a
+        // lock per message). The capacity is enforced with our own count.
+        _outbound = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
         _lastHeard = transport.Time.GetTimestamp();
     }
 
@@ -150,7 +150,7 @@ internal sealed class Association
         bool interested;
         lock (_lock)
         {
-            interested = _link is { IsLive: true } || _watching.Count > 0 || _outbound.Reader.Count > 0;
+            interested = _link is { IsLive: true } || _watching.Count > 0 || Volatile.Read(ref _queuedMessages) > 0;
         }
 
         if (!interested)
@@ -406,7 +406,7 @@ internal sealed class Association
                 }
             }
 
-            if (_outbound.Reader.Count == 0)
+            if (!_outbound.Reader.TryPeek(out _))
             {
                 return null; // dropped while we waited (node lost): nothing to send
             }
