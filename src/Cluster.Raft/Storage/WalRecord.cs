@@ -32,21 +32,24 @@ internal static class WalRecord
         output.Write(payload);
     }
 
-    public static uint Checksum(WalRecordType type, ReadOnlySpan<byte> payload)
+    public static uint Checksum(WalRecordType type, ReadOnlySpan<byte> payload) =>
+        ~Continue(BitOperations.Crc32C(0xFFFFFFFFu, (byte)type), payload);
+
+    /// <summary>Feeds more bytes into a running (not yet inverted) CRC32C state.</summary>
+    public static uint Continue(uint crc, ReadOnlySpan<byte> data)
     {
-        var crc = BitOperations.Crc32C(0xFFFFFFFFu, (byte)type);
-        while (payload.Length >= 8)
+        while (data.Length >= 8)
         {
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(payload));
-            payload = payload[8..];
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[8..];
         }
 
-        foreach (var b in payload)
+        foreach (var b in data)
         {
             crc = BitOperations.Crc32C(crc, b);
         }
 
-        return ~crc;
+        return crc;
     }
 
     /// <summary>
