@@ -1,0 +1,316 @@
+using Cluster.Raft.Wire;
+
+namespace Cluster.Raft.Core;
+
+/// <summary>Message handling: the term rules first (§5.1), then what each role does.</summary>
+public sealed partial class RaftNode
+{
+    /// <summary>Feeds one message from a peer. Malformed or stale messages are ignored, never trusted.</summary>
+    public void Step(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.From == 0 || message.From == Id || !_voters.Contains(message.From) || message.To != Id)
+        {
+            return;
+        }
+
+        if (message.Term > Term)
+        {
+            var isVote = message.Type is MessageType.Vote or MessageType.PreVote;
+            if (isVote && _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks)
+            {
+                return; // we heard from a leader recently: do not let a disruptive node unseat it
+            }
+
+            if (message.Type == MessageType.PreVote || (message.Type == MessageType.PreVoteResponse && !message.Reject))
+            {
+                // Pre-votes are asked and granted at a future term without anyone moving to it.
+            }
+            else
+            {
+                var leader = message.Type is MessageType.Append or MessageType.Heartbeat ? message.From : 0;
+                BecomeFollower(message.Term, leader);
+            }
+        }
+        else if (message.Term < Term)
+        {
+            if (message.Type is MessageType.Append or MessageType.Heartbeat)
+            {
+                // A deposed leader: tell it our term so it steps down.
+                Send(new Message { Type = MessageType.AppendResponse, To = message.From });
+            }
+            else if (message.Type is MessageType.PreVote or MessageType.Vote)
+            {
+                Send(new Message { Type = Response(message.Type), To = message.From, Reject = true });
+            }
+
+            return;
+        }
+
+        switch (message.Type)
+        {
+            case MessageType.PreVote or MessageType.Vote:
+                HandleVoteRequest(message);
+                break;
+            case MessageType.PreVoteResponse or MessageType.VoteResponse:
+                HandleVoteResponse(message);
+                break;
+            case MessageType.Append:
+                FollowLeader(message.From);
+                HandleAppend(message);
+                break;
+            case MessageType.Heartbeat:
+                FollowLeader(message.From);
+                _log.CommitTo(Math.Min(message.Commit, _log.LastIndex));
+                Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From });
+                break;
+            case MessageType.AppendResponse when Role == RaftRole.Leader:
+                HandleAppendResponse(message);
+                break;
+            case MessageType.HeartbeatResponse when Role == RaftRole.Leader && _progress.TryGetValue(message.From, out var progress):
+                progress.RecentActive = true;
+                if (!progress.Probing && progress.Inflight >= _options.MaxInflight)
+                {
+                    progress.Inflight--; // a full window that is not draining: assume one was lost and try again
+                }
+
+                if (progress.Match < _log.LastIndex)
+                {
+                    SendAppend(message.From, progress);
+                }
+
+                break;
+        }
+    }
+
+    private static MessageType Response(MessageType request) =>
+        request == MessageType.PreVote ? MessageType.PreVoteResponse : MessageType.VoteResponse;
+
+    private void FollowLeader(ulong leader)
+    {
+        if (Role != RaftRole.Follower || Leader != leader)
+        {
+            BecomeFollower(Term, leader);
+        }
+
+        _electionElapsed = 0;
+    }
+
+    private void HandleVoteRequest(Message message)
+    {
+        // §5.2 and §5.4.1: one vote per term, only for a log at least as up to date as ours.
+        var canVote = message.Type == MessageType.PreVote
+            ? message.Term > Term || Vote == 0 || Vote == message.From
+            : Vote == message.From || (Vote == 0 && Leader == 0);
+        var grant = canVote && _log.IsUpToDate(message.Index, message.LogTerm);
+        if (grant && message.Type == MessageType.Vote)
+        {
+            Vote = message.From;
+            _electionElapsed = 0;
+        }
+
+        Send(new Message
+        {
+            Type = Response(message.Type),
+            To = message.From,
+            Term = grant && message.Type == MessageType.PreVote ? message.Term : Term,
+            Reject = !grant,
+        });
+    }
+
+    private void HandleVoteResponse(Message message)
+    {
+        var expected = message.Type == MessageType.PreVoteResponse ? RaftRole.PreCandidate : RaftRole.Candidate;
+        if (Role != expected)
+        {
+            return;
+        }
+
+        _votes.TryAdd(message.From, !message.Reject);
+        TallyAndMaybeWin();
+    }
+
+    private void HandleAppend(Message message)
+    {
+        if (!WellFormed(message))
+        {
+            return;
+        }
+
+        if (message.Index < _log.Committed)
+        {
+            Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = _log.Committed });
+            return;
+        }
+
+        var lastNew = _log.TryAppend(message.Index, message.LogTerm, message.Commit, message.Entries);
+        if (lastNew is { } accepted)
+        {
+            Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = accepted });
+            return;
+        }
+
+        Send(new Message
+        {
+            Type = MessageType.AppendResponse,
+            To = message.From,
+            Index = message.Index,
+            Reject = true,
+            RejectHint = Math.Min(message.Index, _log.LastIndex),
+        });
+    }
+
+    /// <summary>An AppendEntries a real leader could have sent: contiguous entries after (LogTerm, Index), terms in order and not beyond the message's.</summary>
+    private static bool WellFormed(Message message)
+    {
+        if (message.LogTerm > message.Term)
+        {
+            return false;
+        }
+
+        var previousTerm = message.LogTerm;
+        for (var i = 0; i < message.Entries.Count; i++)
+        {
+            var entry = message.Entries[i];
+            if (entry.Index != message.Index + 1 + (ulong)i || entry.Term < previousTerm || entry.Term > message.Term)
+            {
+                return false;
+            }
+
+            previousTerm = entry.Term;
+        }
+
+        return true;
+    }
+
+    private void HandleAppendResponse(Message message)
+    {
+        if (!_progress.TryGetValue(message.From, out var progress))
+        {
+            return;
+        }
+
+        progress.RecentActive = true;
+        if (message.Reject)
+        {
+            // Stale: an answer to an older probe, or below what the follower already matched.
+            if (progress.Probing ? message.Index + 1 != progress.Next : message.Index <= progress.Match)
+            {
+                return;
+            }
+
+            progress.Next = progress.Probing
+                ? Math.Max(progress.Match + 1, Math.Min(message.Index, message.RejectHint + 1))
+                : progress.Match + 1;
+            progress.Probing = true;
+            progress.ProbeSent = false;
+            progress.Inflight = 0;
+            SendAppend(message.From, progress);
+            return;
+        }
+
+        if (message.Index > _log.LastIndex)
+        {
+            return; // claims entries we never sent: ignore
+        }
+
+        if (message.Index > progress.Match)
+        {
+            progress.Match = message.Index;
+        }
+
+        progress.Next = Math.Max(progress.Next, progress.Match + 1);
+        if (progress.Probing)
+        {
+            progress.Probing = false;
+            progress.ProbeSent = false;
+            progress.Inflight = 0;
+        }
+        else if (progress.Inflight > 0)
+        {
+            progress.Inflight--;
+        }
+
+        if (MaybeCommit())
+        {
+            BroadcastAppend();
+        }
+        else if (progress.Next <= _log.LastIndex)
+        {
+            SendAppend(message.From, progress);
+        }
+    }
+
+    /// <summary>Commits the highest index a quorum holds, if it is of the current term (§5.4.2).</summary>
+    private bool MaybeCommit()
+    {
+        var matches = _progress.Values.Select(p => p.Match).Append(_log.Stable).OrderDescending().ToList();
+        var candidate = matches[Quorum - 1];
+        if (candidate > _log.Committed && _log.TermAt(candidate) == Term)
+        {
+            _log.CommitTo(candidate);
+            return true;
+        }
+
+        return false;
+    }
+
+    private void BroadcastAppend()
+    {
+        foreach (var (peer, progress) in _progress)
+        {
+            SendAppend(peer, progress);
+        }
+    }
+
+    private void SendAppend(ulong peer, Progress progress)
+    {
+        if (progress.Probing ? progress.ProbeSent : progress.Inflight >= _options.MaxInflight)
+        {
+            return; // wait for answers before sending more
+        }
+
+        var previous = progress.Next - 1;
+        var previousTerm = _log.TermAt(previous);
+        if (previousTerm is null)
+        {
+            return; // compacted away: needs a snapshot (InstallSnapshot comes with log compaction)
+        }
+
+        var entries = _log.Slice(progress.Next, _options.MaxEntriesPerMessage);
+        var message = new Message
+        {
+            Type = MessageType.Append,
+            To = peer,
+            Index = previous,
+            LogTerm = previousTerm.Value,
+            Commit = _log.Committed,
+        };
+        message.Entries.AddRange(entries);
+        Send(message);
+        if (progress.Probing)
+        {
+            progress.ProbeSent = true;
+        }
+        else
+        {
+            progress.Inflight++;
+            if (entries.Count > 0)
+            {
+                progress.Next = entries[^1].Index + 1;
+            }
+        }
+    }
+
+    private void BroadcastHeartbeat()
+    {
+        foreach (var (peer, progress) in _progress)
+        {
+            Send(new Message { Type = MessageType.Heartbeat, To = peer, Commit = Math.Min(progress.Match, _log.Committed) });
+            if (progress.Probing)
+            {
+                progress.ProbeSent = false; // a lost probe is retried on the heartbeat
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+using Cluster.Raft.Wire;
+using Google.Protobuf;
+
+namespace Cluster.Raft.Core;
+
+/// <summary>
+/// One Raft node as a pure state machine (in the style of etcd-io/raft): inputs are
+/// <see cref="Step"/> (a message), <see cref="Tick"/> (a unit of time) and
+/// <see cref="Propose"/>; outputs come out of <see cref="GetReady"/>. No I/O, clock or thread
+/// inside, and randomness only from the injected <see cref="Random"/>, so a run is a function
+/// of its inputs — which is what lets a simulation replay a failing seed exactly.
+/// Not thread-safe; do not Step between GetReady and Advance.
+/// </summary>
+public sealed partial class RaftNode
+{
+    private readonly RaftOptions _options;
+    private readonly Random _random;
+    private readonly ulong[] _voters;
+    private readonly RaftLog _log;
+    private readonly Dictionary<ulong, Progress> _progress = [];
+    private readonly Dictionary<ulong, bool> _votes = [];
+    private List<Message> _outbox = [];
+    private HardState _persisted;
+    private int _electionElapsed;
+    private int _heartbeatElapsed;
+    private int _randomizedElectionTimeout;
+
+    public RaftNode(RaftOptions options, IReadOnlyCollection<ulong> voters, Random random, HardState? hardState = null, IReadOnlyList<Entry>? entries = null, ulong snapshotIndex = 0, ulong snapshotTerm = 0)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(voters);
+        if (options.Id == 0 || !voters.Contains(options.Id))
+        {
+            throw new ArgumentException($"node {options.Id} must be a non-zero member of the voters ({string.Join(",", voters)})");
+        }
+
+        _options = options;
+        _random = random ?? throw new ArgumentNullException(nameof(random));
+        _voters = [.. voters.Distinct().Order()];
+        hardState ??= new HardState();
+        Term = hardState.Term;
+        Vote = hardState.Vote;
+        _log = new RaftLog(snapshotIndex, snapshotTerm, entries ?? [], hardState.Commit);
+        _persisted = new HardState { Term = Term, Vote = Vote, Commit = _log.Committed };
+        BecomeFollower(Term, 0);
+    }
+
+    public ulong Id => _options.Id;
+
+    public ulong Term { get; private set; }
+
+    public ulong Vote { get; private set; }
+
+    public ulong Leader { get; private set; }
+
+    public RaftRole Role { get; private set; }
+
+    public ulong Committed => _log.Committed;
+
+    public ulong LastIndex => _log.LastIndex;
+
+    private int Quorum => (_voters.Length / 2) + 1;
+
+    /// <summary>Entries in the log (for tests and the driver's recovery checks).</summary>
+    internal RaftLog Log => _log;
+
+    /// <summary>Appends a command if this node leads; false otherwise (the caller redirects to <see cref="Leader"/>).</summary>
+    public bool Propose(ByteString data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (Role != RaftRole.Leader)
+        {
+            return false;
+        }
+
+        _log.AppendAsLeader(new Entry { Term = Term, Index = _log.LastIndex + 1, Data = data });
+        BroadcastAppend();
+        return true;
+    }
+
+    /// <summary>One unit of time: elections and heartbeats are counted in ticks.</summary>
+    public void Tick()
+    {
+        _electionElapsed++;
+        if (Role == RaftRole.Leader)
+        {
+            _heartbeatElapsed++;
+            if (_electionElapsed >= _options.ElectionTicks)
+            {
+                _electionElapsed = 0;
+                if (_options.CheckQuorum && !QuorumActive())
+                {
+                    BecomeFollower(Term, 0); // cut off from the majority: stop acting as leader
+                    return;
+                }
+            }
+
+            if (_heartbeatElapsed >= _options.HeartbeatTicks)
+            {
+                _heartbeatElapsed = 0;
+                BroadcastHeartbeat();
+            }
+
+            return;
+        }
+
+        if (_electionElapsed >= _randomizedElectionTimeout)
+        {
+            Campaign(preVote: _options.PreVote);
+        }
+    }
+
+    public bool HasReady =>
+        _outbox.Count > 0 || _log.Stable < _log.LastIndex || HardStateChanged() || _log.Applicable().Count > 0;
+
+    public Ready GetReady()
+    {
+        var hardState = HardStateChanged() ? new HardState { Term = Term, Vote = Vote, Commit = _log.Committed } : null;
+        var ready = new Ready(hardState, _log.Unstable(), _outbox, _log.Applicable(), Role, Leader, Term);
+        _outbox = [];
+        return ready;
+    }
+
+    /// <summary>The driver persisted, sent and applied what <paramref name="ready"/> asked.</summary>
+    public void Advance(Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        if (ready.HardState is { } hardState)
+        {
+            _persisted = hardState;
+        }
+
+        if (ready.Entries.Count > 0)
+        {
+            var last = ready.Entries[^1];
+            if (_log.TermAt(last.Index) == last.Term)
+            {
+                _log.StableTo(last.Index);
+            }
+        }
+
+        if (ready.CommittedEntries.Count > 0)
+        {
+            _log.AppliedTo(ready.CommittedEntries[^1].Index);
+        }
+
+        if (Role == RaftRole.Leader)
+        {
+            MaybeCommit(); // our own entries just became durable: they count toward the quorum now
+        }
+    }
+
+    private bool HardStateChanged() =>
+        _persisted.Term != Term || _persisted.Vote != Vote || _persisted.Commit != _log.Committed;
+
+    private void Send(Message message)
+    {
+        message.From = Id;
+        if (message.Term == 0)
+        {
+            message.Term = Term;
+        }
+
+        _outbox.Add(message);
+    }
+
+    private void ResetElection()
+    {
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        _randomizedElectionTimeout = _options.ElectionTicks + _random.Next(_options.ElectionTicks);
+    }
+
+    private void BecomeFollower(ulong term, ulong leader)
+    {
+        if (term != Term)
+        {
+            Term = term;
+            Vote = 0;
+        }
+
+        Role = RaftRole.Follower;
+        Leader = leader;
+        ResetElection();
+    }
+
+    /// <summary>Starts an election: a pre-vote round first when enabled (a timed-out pre-vote starts another pre-vote).</summary>
+    private void Campaign(bool preVote)
+    {
+        if (Role == RaftRole.Leader)
+        {
+            return;
+        }
+
+        if (preVote)
+        {
+            Role = RaftRole.PreCandidate;
+            Leader = 0;
+            ResetElection();
+            StartVote(MessageType.PreVote, Term + 1);
+            return;
+        }
+
+        Term++;
+        Vote = Id;
+        Role = RaftRole.Candidate;
+        Leader = 0;
+        ResetElection();
+        StartVote(MessageType.Vote, Term);
+    }
+
+    private void StartVote(MessageType type, ulong term)
+    {
+        _votes.Clear();
+        _votes[Id] = true;
+        if (TallyAndMaybeWin())
+        {
+            return;
+        }
+
+        foreach (var voter in _voters.Where(v => v != Id))
+        {
+            Send(new Message { Type = type, To = voter, Term = term, Index = _log.LastIndex, LogTerm = _log.LastTerm });
+        }
+    }
+
+    /// <summary>Counts the votes; on a quorum moves on (pre-vote → vote, vote → leader). True if it did.</summary>
+    private bool TallyAndMaybeWin()
+    {
+        var granted = _votes.Count(v => v.Value);
+        var rejected = _votes.Count(v => !v.Value);
+        if (granted >= Quorum)
+        {
+            if (Role == RaftRole.PreCandidate)
+            {
+                Campaign(preVote: false);
+            }
+            else
+            {
+                BecomeLeader();
+            }
+
+            return true;
+        }
+
+        if (rejected >= Quorum)
+        {
+            BecomeFollower(Term, 0);
+            return true;
+        }
+
+        return false;
+    }
+
+    private void BecomeLeader()
+    {
+        Role = RaftRole.Leader;
+        Leader = Id;
+        ResetElection();
+        _progress.Clear();
+        foreach (var voter in _voters.Where(v => v != Id))
+        {
+            _progress[voter] = new Progress(_log.LastIndex + 1) { RecentActive = true };
+        }
+
+        // An entry of our own term: entries of earlier terms are committed only through it (§5.4.2).
+        _log.AppendAsLeader(new Entry { Term = Term, Index = _log.LastIndex + 1 });
+        BroadcastAppend();
+    }
+
+    private bool QuorumActive()
+    {
+        var active = 1 + _progress.Values.Count(p => p.RecentActive);
+        foreach (var progress in _progress.Values)
+        {
+            progress.RecentActive = false;
+        }
+
+        return active >= Quorum;
+    }
+}

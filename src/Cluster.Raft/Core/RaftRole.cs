@@ -1,0 +1,9 @@
+namespace Cluster.Raft.Core;
+
+public enum RaftRole
+{
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}

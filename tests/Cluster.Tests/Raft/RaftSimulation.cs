@@ -1,0 +1,205 @@
+using Cluster.Raft.Core;
+using Cluster.Raft.Wire;
+using Google.Protobuf;
+
+namespace Cluster.Tests.Raft;
+
+/// <summary>
+/// Raft nodes on a simulated network, in one thread, driven by a seeded random source: ticks,
+/// message delivery (with loss and cut links), a simulated disk per node, crash and restart.
+/// The same seed replays the same run exactly.
+/// </summary>
+internal sealed class RaftSimulation
+{
+    private readonly Random _random;
+    private readonly RaftOptions _template;
+    private readonly List<Message> _inFlight = [];
+    private readonly HashSet<(ulong From, ulong To)> _cut = [];
+
+    public RaftSimulation(int nodes, int seed, RaftOptions? template = null)
+    {
+        _random = new Random(seed);
+        _template = template ?? new RaftOptions { Id = 1 };
+        Ids = [.. Enumerable.Range(1, nodes).Select(i => (ulong)i)];
+        foreach (var id in Ids)
+        {
+            Disks[id] = new SimDisk();
+            Start(id);
+        }
+    }
+
+    public ulong[] Ids { get; }
+
+    public Dictionary<ulong, RaftNode> Nodes { get; } = [];
+
+    public Dictionary<ulong, SimDisk> Disks { get; } = [];
+
+    public HashSet<ulong> Down { get; } = [];
+
+    /// <summary>Every (term, leader) ever observed, to check Election Safety.</summary>
+    public HashSet<(ulong Term, ulong Leader)> LeadersSeen { get; } = [];
+
+    public double DropRate { get; set; }
+
+    public RaftNode? Leader => Nodes.Values.Where(n => !Down.Contains(n.Id) && n.Role == RaftRole.Leader).MaxBy(n => n.Term);
+
+    public void Cut(ulong a, ulong b)
+    {
+        _cut.Add((a, b));
+        _cut.Add((b, a));
+    }
+
+    /// <summary>Cuts <paramref name="id"/> off from everyone.</summary>
+    public void Isolate(ulong id)
+    {
+        foreach (var other in Ids.Where(o => o != id))
+        {
+            Cut(id, other);
+        }
+    }
+
+    public void Heal() => _cut.Clear();
+
+    public void Crash(ulong id)
+    {
+        Down.Add(id);
+        _inFlight.RemoveAll(m => m.To == id || m.From == id);
+    }
+
+    /// <summary>Restarts from what the node's disk holds.</summary>
+    public void Restart(ulong id)
+    {
+        Down.Remove(id);
+        Start(id);
+    }
+
+    public bool Propose(ulong id, string command) => Nodes[id].Propose(ByteString.CopyFromUtf8(command));
+
+    /// <summary>Ticks every live node, then delivers until quiet.</summary>
+    public void Tick(int ticks = 1)
+    {
+        for (var i = 0; i < ticks; i++)
+        {
+            foreach (var id in Ids.Where(id => !Down.Contains(id)))
+            {
+                Nodes[id].Tick();
+            }
+
+            Pump();
+        }
+    }
+
+    /// <summary>Runs ticks until a leader exists that every live, connected node follows (bounded).</summary>
+    public RaftNode ElectLeader(int maxTicks = 500)
+    {
+        for (var i = 0; i < maxTicks; i++)
+        {
+            Tick();
+            if (Leader is { } leader && Nodes.Values.Where(n => !Down.Contains(n.Id) && !_cut.Contains((leader.Id, n.Id))).All(n => n.Leader == leader.Id))
+            {
+                return leader;
+            }
+        }
+
+        throw new InvalidOperationException($"no leader within {maxTicks} ticks");
+    }
+
+    /// <summary>Processes Ready and delivers messages until nothing moves (bounded), in a seeded order.</summary>
+    public void Pump(int maxRounds = 10_000)
+    {
+        for (var round = 0; round < maxRounds; round++)
+        {
+            var moved = false;
+            foreach (var id in Ids.Where(id => !Down.Contains(id)))
+            {
+                var node = Nodes[id];
+                while (node.HasReady)
+                {
+                    moved = true;
+                    var ready = node.GetReady();
+                    Disks[id].Persist(ready);
+                    _inFlight.AddRange(ready.Messages);
+                    Disks[id].Apply(ready.CommittedEntries);
+                    node.Advance(ready);
+                    if (ready.Role == RaftRole.Leader)
+                    {
+                        LeadersSeen.Add((ready.Term, id));
+                    }
+                }
+            }
+
+            if (_inFlight.Count == 0)
+            {
+                if (!moved)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var batch = _inFlight.ToList();
+            _inFlight.Clear();
+            foreach (var message in batch)
+            {
+                if (Down.Contains(message.To) || _cut.Contains((message.From, message.To)) || (DropRate > 0 && _random.NextDouble() < DropRate))
+                {
+                    continue;
+                }
+
+                Nodes[message.To].Step(message);
+            }
+        }
+
+        throw new InvalidOperationException("the simulated cluster did not settle");
+    }
+
+    private void Start(ulong id)
+    {
+        var disk = Disks[id];
+        Nodes[id] = new RaftNode(_template with { Id = id }, Ids, new Random(_random.Next()), disk.HardState.Clone(), [.. disk.Entries]);
+        disk.Applied.Clear();
+    }
+}
+
+/// <summary>What a node's disk holds: hard state and entries (later writes at an index replace the rest), and what it applied.</summary>
+internal sealed class SimDisk
+{
+    public HardState HardState { get; private set; } = new();
+
+    public List<Entry> Entries { get; } = [];
+
+    public List<Entry> Applied { get; } = [];
+
+    public void Persist(Ready ready)
+    {
+        if (ready.HardState is { } hardState)
+        {
+            HardState = hardState.Clone();
+        }
+
+        foreach (var entry in ready.Entries)
+        {
+            var position = (int)entry.Index - 1;
+            if (position < Entries.Count)
+            {
+                Entries.RemoveRange(position, Entries.Count - position);
+            }
+
+            Entries.Add(entry.Clone());
+        }
+    }
+
+    public void Apply(IReadOnlyList<Entry> committed)
+    {
+        foreach (var entry in committed)
+        {
+            if (entry.Index != (ulong)Applied.Count + 1)
+            {
+                throw new InvalidOperationException($"applied entry {entry.Index} after {Applied.Count}");
+            }
+
+            Applied.Add(entry.Clone());
+        }
+    }
+}
