@@ -1,4 +1,5 @@
 using Cluster.Raft.Core;
+using Cluster.Raft.Wire;
 
 namespace Cluster.Tests.Raft;
 
@@ -103,6 +104,68 @@ public sealed class RaftCoreTests
         Assert.Equal(upToDate, next.Id);
         sim.Tick(5);
         Assert.Equal(["only two have me"], Commands(sim.Disks[behind]));
+    }
+
+    /// <summary>
+    /// Figure 8 of the Raft paper: an entry from an earlier term that reaches a majority is still
+    /// not committed by counting replicas, because a later leader may overwrite it. Only an entry
+    /// of the leader's own term commits it (§5.4.2).
+    /// </summary>
+    [Fact]
+    public void Figure_8_an_old_term_entry_on_a_majority_is_not_committed_by_counting()
+    {
+        var sim = new RaftSimulation(5, seed: 8, new RaftOptions { Id = 1, MaxEntriesPerMessage = 1 });
+
+        // (a) S1 leads and gets "a" (index 2) onto S2 only.
+        sim.ElectSpecific(1);
+        sim.Tick(2);
+        sim.Cut(1, 3);
+        sim.Cut(1, 4);
+        sim.Cut(1, 5);
+        sim.Propose(1, "a");
+        sim.Pump();
+        Assert.Equal("a", sim.Disks[2].Entries[1].Data.ToStringUtf8());
+
+        // (b) S1 crashes; S5 wins with S3 and S4; its own entry at index 2 stays with it.
+        sim.Crash(1);
+        sim.Heal();
+        sim.Deliver = m => !(m.From == 5 && m.Type == MessageType.Append);
+        var s5 = sim.ElectSpecific(5);
+        var s5Term = s5.Term;
+        Assert.Equal(s5Term, sim.Disks[5].Entries[1].Term);
+
+        // (c) S5 crashes; S1 returns and wins. It brings the others up to "a", so "a" is on a
+        //     majority, but its own-term entry (index 3) does not get out.
+        sim.Crash(5);
+        sim.Restart(1);
+        sim.Deliver = m =>
+        {
+            if (m.From == 1 && m.Type == MessageType.Append)
+            {
+                // The new term's entries are lost on the way; the rest of each message arrives.
+                foreach (var lost in m.Entries.Where(e => e.Term > s5Term).ToList())
+                {
+                    m.Entries.Remove(lost);
+                }
+            }
+
+            return true;
+        };
+        var s1 = sim.ElectSpecific(1);
+        Assert.True(s1.Term > s5Term);
+        sim.Tick(5);
+        Assert.True(sim.Disks.Values.Count(d => d.Entries.Count >= 2 && d.Entries[1].Data.ToStringUtf8() == "a") >= 3);
+        Assert.Equal(1UL, s1.Committed); // not 2: "a" is from an earlier term
+
+        // (d) S1 crashes; S5 returns and wins (its index-2 entry has the higher term) and
+        //     overwrites "a" everywhere. Safe only because nobody applied it.
+        sim.Crash(1);
+        sim.Restart(5);
+        sim.Deliver = null;
+        sim.ElectSpecific(5);
+        sim.Tick(10);
+        Assert.DoesNotContain(sim.Disks.Values.SelectMany(d => d.Applied), e => e.Data.ToStringUtf8() == "a");
+        Assert.All(sim.Ids.Where(id => id != 1), id => Assert.Equal(s5Term, sim.Disks[id].Entries[1].Term));
     }
 
     [Fact]

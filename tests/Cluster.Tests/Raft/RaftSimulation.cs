@@ -41,6 +41,9 @@ internal sealed class RaftSimulation
 
     public double DropRate { get; set; }
 
+    /// <summary>When set, only messages it accepts are delivered (scripted scenarios).</summary>
+    public Func<Message, bool>? Deliver { get; set; }
+
     public RaftNode? Leader => Nodes.Values.Where(n => !Down.Contains(n.Id) && n.Role == RaftRole.Leader).MaxBy(n => n.Term);
 
     public void Cut(ulong a, ulong b)
@@ -104,6 +107,30 @@ internal sealed class RaftSimulation
         throw new InvalidOperationException($"no leader within {maxTicks} ticks");
     }
 
+    /// <summary>Ticks until <paramref name="id"/> leads, dropping every other node's vote requests so nobody else can win (bounded).</summary>
+    public RaftNode ElectSpecific(ulong id, int maxTicks = 1000)
+    {
+        var outer = Deliver;
+        Deliver = m => (m.Type is not (MessageType.PreVote or MessageType.Vote) || m.From == id) && (outer?.Invoke(m) ?? true);
+        try
+        {
+            for (var i = 0; i < maxTicks; i++)
+            {
+                Tick();
+                if (Nodes[id].Role == RaftRole.Leader)
+                {
+                    return Nodes[id];
+                }
+            }
+        }
+        finally
+        {
+            Deliver = outer;
+        }
+
+        throw new InvalidOperationException($"node {id} did not win within {maxTicks} ticks");
+    }
+
     /// <summary>Processes Ready and delivers messages until nothing moves (bounded), in a seeded order.</summary>
     public void Pump(int maxRounds = 10_000)
     {
@@ -142,7 +169,8 @@ internal sealed class RaftSimulation
             _inFlight.Clear();
             foreach (var message in batch)
             {
-                if (Down.Contains(message.To) || _cut.Contains((message.From, message.To)) || (DropRate > 0 && _random.NextDouble() < DropRate))
+                if (Down.Contains(message.To) || _cut.Contains((message.From, message.To)) || (DropRate > 0 && _random.NextDouble() < DropRate) ||
+                    (Deliver is { } deliver && !deliver(message)))
                 {
                     continue;
                 }
