@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding] [--entities N] | serve-grpc | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding] [--entities N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] | serve-grpc | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
@@ -36,12 +36,15 @@ switch (command)
         await GrpcBenchmark.RunAsync(Option("--warmup", 1), Option("--duration", 3), IntOption("--rounds", 3), StringOption("--only"));
         return 0;
 
+    case "raft-sim":
+        return RaftSimCommand.Run(IntOption("--nodes", 3), IntOption("--from", 0), IntOption("--seeds", 1000));
+
     case "actors":
         await ActorBenchmark.RunAsync(IntOption("--rounds", 3), StringOption("--only"), IntOption("--entities", 100_000));
         return 0;
 
     default:
-        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, serve-grpc or serve-kestrel");
+        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, raft-sim, serve-grpc or serve-kestrel");
         return 2;
 }
 

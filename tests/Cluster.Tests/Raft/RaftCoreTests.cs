@@ -1,5 +1,6 @@
 using Cluster.Raft.Core;
 using Cluster.Raft.Wire;
+using Cluster.Testing.Raft;
 
 namespace Cluster.Tests.Raft;
 

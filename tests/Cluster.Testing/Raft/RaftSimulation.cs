@@ -2,14 +2,14 @@ using Cluster.Raft.Core;
 using Cluster.Raft.Wire;
 using Google.Protobuf;
 
-namespace Cluster.Tests.Raft;
+namespace Cluster.Testing.Raft;
 
 /// <summary>
 /// Raft nodes on a simulated network, in one thread, driven by a seeded random source: ticks,
 /// message delivery (with loss and cut links), a simulated disk per node, crash and restart.
 /// The same seed replays the same run exactly.
 /// </summary>
-internal sealed class RaftSimulation
+public sealed class RaftSimulation
 {
     private readonly Random _random;
     private readonly RaftOptions _template;
@@ -191,7 +191,7 @@ internal sealed class RaftSimulation
 }
 
 /// <summary>What a node's disk holds: hard state and entries (later writes at an index replace the rest), and what it applied.</summary>
-internal sealed class SimDisk
+public sealed class SimDisk
 {
     public HardState HardState { get; private set; } = new();
 

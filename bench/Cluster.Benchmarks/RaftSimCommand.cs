@@ -1,0 +1,29 @@
+using System.Diagnostics;
+using Cluster.Testing.Raft;
+
+namespace Cluster.Benchmarks;
+
+/// <summary>Runs any number of seeded Raft chaos runs (the same ones CI runs a fixed range of); a failing seed replays exactly.</summary>
+internal static class RaftSimCommand
+{
+    public static int Run(int nodes, int from, int seeds)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var failures = 0;
+        for (var seed = from; seed < from + seeds; seed++)
+        {
+            try
+            {
+                RaftChaos.Run(nodes, seed);
+            }
+            catch (RaftViolationException violation)
+            {
+                failures++;
+                Console.WriteLine($"FAIL seed {seed}: {violation.Message}");
+            }
+        }
+
+        Console.WriteLine($"{seeds} runs of {nodes} nodes (seeds {from}..{from + seeds - 1}): {failures} failed, {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
+        return failures == 0 ? 0 : 1;
+    }
+}
