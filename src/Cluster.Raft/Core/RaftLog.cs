@@ -60,46 +60,57 @@ internal sealed class RaftLog
     /// <summary>
     /// A follower's AppendEntries (§5.3): if our log has (<paramref name="prevIndex"/>,
     /// <paramref name="prevTerm"/>), keep what matches, cut at the first conflict, add the rest,
-    /// and commit up to the leader's commit; returns the last index the message covers, or null
-    /// when the consistency check fails.
+    /// and commit up to the leader's commit. <see cref="AppendResult.Refused"/> (nothing changed)
+    /// when the message would rewrite a committed entry: no correct leader sends that, so it is
+    /// dropped rather than obeyed.
     /// </summary>
-    public ulong? TryAppend(ulong prevIndex, ulong prevTerm, ulong leaderCommit, IReadOnlyList<Entry> entries)
+    public AppendResult TryAppend(ulong prevIndex, ulong prevTerm, ulong leaderCommit, IReadOnlyList<Entry> entries, out ulong lastNew)
     {
+        lastNew = 0;
         if (TermAt(prevIndex) != prevTerm)
         {
-            return null;
+            return AppendResult.Mismatch;
         }
 
-        foreach (var entry in entries)
+        var firstConflict = -1;
+        for (var i = 0; i < entries.Count; i++)
         {
-            var existing = TermAt(entry.Index);
-            if (existing == entry.Term)
+            var existing = TermAt(entries[i].Index);
+            if (existing != entries[i].Term)
             {
-                continue;
-            }
-
-            if (existing is not null)
-            {
-                if (entry.Index <= Committed)
+                if (existing is not null && entries[i].Index <= Committed)
                 {
-                    throw new InvalidOperationException($"raft safety: entry {entry.Index} is committed but the leader sent term {entry.Term} over term {existing}");
+                    return AppendResult.Refused;
                 }
 
-                _entries.RemoveRange((int)(entry.Index - SnapshotIndex - 1), (int)(LastIndex - entry.Index + 1));
-                Stable = Math.Min(Stable, entry.Index - 1);
+                firstConflict = i;
+                break;
             }
-
-            if (entry.Index != LastIndex + 1)
-            {
-                return null; // a hole: the message is malformed or reordered; the leader will probe
-            }
-
-            _entries.Add(entry);
         }
 
-        var lastNew = prevIndex + (ulong)entries.Count;
+        if (firstConflict >= 0)
+        {
+            var from = entries[firstConflict].Index;
+            if (from <= LastIndex)
+            {
+                _entries.RemoveRange((int)(from - SnapshotIndex - 1), (int)(LastIndex - from + 1));
+                Stable = Math.Min(Stable, from - 1);
+            }
+
+            if (from != LastIndex + 1)
+            {
+                return AppendResult.Refused; // not contiguous with our log (a well-formed message cannot do this)
+            }
+
+            for (var i = firstConflict; i < entries.Count; i++)
+            {
+                _entries.Add(entries[i]);
+            }
+        }
+
+        lastNew = prevIndex + (ulong)entries.Count;
         CommitTo(Math.Min(leaderCommit, lastNew));
-        return lastNew;
+        return AppendResult.Accepted;
     }
 
     public void CommitTo(ulong index)

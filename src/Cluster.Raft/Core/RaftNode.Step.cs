@@ -143,11 +143,14 @@ public sealed partial class RaftNode
             return;
         }
 
-        var lastNew = _log.TryAppend(message.Index, message.LogTerm, message.Commit, message.Entries);
-        if (lastNew is { } accepted)
+        switch (_log.TryAppend(message.Index, message.LogTerm, message.Commit, message.Entries, out var lastNew))
         {
-            Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = accepted });
-            return;
+            case AppendResult.Accepted:
+                Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = lastNew });
+                return;
+            case AppendResult.Refused:
+                RefusedMessages++;
+                return;
         }
 
         Send(new Message
@@ -161,10 +164,11 @@ public sealed partial class RaftNode
     }
 
     /// <summary>An AppendEntries a real leader could have sent: contiguous entries after (LogTerm, Index), terms in order and not beyond the message's.</summary>
-    private static bool WellFormed(Message message)
+    private bool WellFormed(Message message)
     {
         if (message.LogTerm > message.Term)
         {
+            RefusedMessages++;
             return false;
         }
 
@@ -174,6 +178,7 @@ public sealed partial class RaftNode
             var entry = message.Entries[i];
             if (entry.Index != message.Index + 1 + (ulong)i || entry.Term < previousTerm || entry.Term > message.Term)
             {
+                RefusedMessages++;
                 return false;
             }
 

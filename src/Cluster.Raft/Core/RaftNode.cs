@@ -59,6 +59,9 @@ public sealed partial class RaftNode
 
     public ulong LastIndex => _log.LastIndex;
 
+    /// <summary>Messages dropped as malformed or as contradicting committed history (a sign of a bug or a hostile peer).</summary>
+    public long RefusedMessages { get; private set; }
+
     private int Quorum => (_voters.Length / 2) + 1;
 
     /// <summary>Entries in the log (for tests and the driver's recovery checks).</summary>

@@ -63,6 +63,9 @@ public sealed class RaftSimulation
 
     public void Heal() => _cut.Clear();
 
+    /// <summary>Puts a message on the wire as if a peer had sent it (fuzzing).</summary>
+    public void Inject(Message message) => _inFlight.Add(message);
+
     public void Crash(ulong id)
     {
         Down.Add(id);
