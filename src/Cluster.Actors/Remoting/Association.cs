@@ -295,7 +295,19 @@ internal sealed class Association
         }
 
         Heard();
-        loser?.Close();
+        if (loser is not null)
+        {
+            // Same-side re-dial: the old stream is simply replaced. Tie-break: drain, do not drop.
+            if (loser.DialedBy == (ReferenceEquals(loser, link) ? _link!.DialedBy : link.DialedBy))
+            {
+                loser.Close();
+            }
+            else
+            {
+                _ = loser.RetireAsync(_options.HandshakeTimeout);
+            }
+        }
+
         return !ReferenceEquals(loser, link);
     }
 
@@ -367,7 +379,16 @@ internal sealed class Association
                 frame.Leaving = leaving;
                 try
                 {
-                    await link.Writer.WriteAsync(frame, link.Closed);
+                    if (!await link.WriteAsync(frame))
+                    {
+                        // Retired by a tie-break while we held it: the frame goes on the winner.
+                        link = await EnsureLinkAsync(stopping);
+                        if (link is null || !await link.WriteAsync(frame))
+                        {
+                            throw new IOException($"no stream to {Remote} for a frame taken from the queue");
+                        }
+                    }
+
                     if (leaving)
                     {
                         _leaveSent.TrySetResult();
@@ -377,7 +398,11 @@ internal sealed class Association
                 {
                     // At most once: what was in this frame is lost with the stream.
                     RemotingLog.StreamEnded(_transport.Logger, Remote.ToString(), exception.Message);
-                    Broken(link);
+                    if (link is not null)
+                    {
+                        Broken(link);
+                    }
+
                     foreach (var message in taken)
                     {
                         _transport.System.DeadLetter(message.Message, message.Sender, message.Recipient, $"stream to {Remote} broke");
@@ -414,10 +439,8 @@ internal sealed class Association
             try
             {
                 var link = await DialAsync(stopping);
-                if (Install(link))
-                {
-                    _ = ReadLoopAsync(link);
-                }
+                Install(link);
+                _ = ReadLoopAsync(link); // even a tie-break loser is read to its end
 
                 continue;
             }

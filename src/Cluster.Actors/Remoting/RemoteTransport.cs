@@ -279,10 +279,8 @@ public sealed class RemoteTransport
         var link = new Link(responses, requests, dialer, call: null);
         using var abort = context.CancellationToken.Register(link.Close);
         using var stopping = _stopping.Token.Register(link.Close);
-        if (association!.Install(link))
-        {
-            await association.ReadLoopAsync(link);
-        }
+        association!.Install(link);
+        await association.ReadLoopAsync(link); // even a tie-break loser is read to its end
     }
 
     /// <summary>Handles one received frame: death watch first, then messages in order.</summary>
