@@ -18,15 +18,17 @@ public sealed class MultiProcessShardingTests : IAsyncLifetime
     private const int Entities = 60;
     private const int Shards = 30;
     private readonly List<PeerProcess> _processes = [];
-    private ActorSystem _driver = null!;
+    private ActorSystem? _driver;
 
-    // Every node, this one included, declares a peer lost after 2 s of silence (heartbeats every 400 ms).
-    public async Task InitializeAsync() =>
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>This process's node; with <paramref name="nodeLostAfter"/> it, like the shard nodes, declares a silent peer lost that soon.</summary>
+    private async Task StartDriverAsync(TimeSpan nodeLostAfter) =>
         _driver = await RemoteTransport.StartAsync("mesh", new RemoteOptions
         {
             Messages = [EntityCommand.Descriptor, EntityReply.Descriptor],
-            NodeLostAfter = TimeSpan.FromSeconds(2),
-            HeartbeatInterval = TimeSpan.FromMilliseconds(400),
+            NodeLostAfter = nodeLostAfter,
+            HeartbeatInterval = nodeLostAfter / 5,
         });
 
     public async Task DisposeAsync()
@@ -36,7 +38,10 @@ public sealed class MultiProcessShardingTests : IAsyncLifetime
             await process.DisposeAsync();
         }
 
-        await _driver.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        if (_driver is not null)
+        {
+            await _driver.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        }
     }
 
     private static string ShardNodeDll()
@@ -73,18 +78,20 @@ public sealed class MultiProcessShardingTests : IAsyncLifetime
     public async Task A_killed_node_s_entities_restart_on_the_survivors(bool detectBySilence)
     {
         // Either membership removes the dead node at once, or nobody tells anyone and the
-        // remoting failure detector (2 s of silence here) must find out alone.
-        string[] args = ["--node-lost-after", "2"];
+        // remoting failure detector (4 s of silence here, 10 s by default) must find out alone.
+        var nodeLostAfter = TimeSpan.FromSeconds(detectBySilence ? 4 : 10);
+        await StartDriverAsync(nodeLostAfter);
+        string[] args = ["--node-lost-after", nodeLostAfter.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         var nodes = new List<PeerProcess>();
         for (var i = 0; i < 3; i++)
         {
             nodes.Add(await StartNodeAsync(args));
         }
 
-        var membership = new ClusterMembership(_driver, []);
+        var membership = new ClusterMembership(_driver!, []);
         await SetMembersAsync(nodes, membership);
-        var region = ClusterSharding.StartProxy(_driver, ShardNodeOptions.For(Shards), membership);
-        var probe = TestProbe.Real(_driver, TimeSpan.FromSeconds(30));
+        var region = ClusterSharding.StartProxy(_driver!, ShardNodeOptions.For(Shards), membership);
+        var probe = TestProbe.Real(_driver!, TimeSpan.FromSeconds(30));
 
         var before = ShardingDriver.Reach(region, probe, Enumerable.Range(0, Entities), 0);
         Assert.Equal(3, before.Values.Select(r => r.Node).Distinct().Count());
