@@ -10,11 +10,12 @@ internal static class RaftSimCommand
     {
         var start = Stopwatch.GetTimestamp();
         var failures = 0;
+        var tornWrites = 0;
         for (var seed = from; seed < from + seeds; seed++)
         {
             try
             {
-                RaftChaos.Run(nodes, seed);
+                tornWrites += RaftChaos.Run(nodes, seed);
             }
             catch (RaftViolationException violation)
             {
@@ -23,7 +24,7 @@ internal static class RaftSimCommand
             }
         }
 
-        Console.WriteLine($"{seeds} runs of {nodes} nodes (seeds {from}..{from + seeds - 1}): {failures} failed, {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
+        Console.WriteLine($"{seeds} runs of {nodes} nodes (seeds {from}..{from + seeds - 1}): {failures} failed, {tornWrites} crashes mid-write, {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
         return failures == 0 ? 0 : 1;
     }
 }

@@ -6,16 +6,30 @@ namespace Cluster.Testing.Raft;
 public sealed class RaftViolationException(string message) : Exception(message);
 
 /// <summary>
-/// One seeded chaos run — message loss, partitions, crashes and restarts, proposals
-/// throughout — then healing and the checks of Raft's safety properties and liveness. The run
+/// One seeded chaos run — message loss, partitions, crashes and restarts (some in the middle
+/// of a write, losing what was not yet on disk), proposals throughout — then healing and the checks of Raft's safety properties and liveness. The run
 /// is a function of (nodes, seed): a failing seed replays exactly. Used by the tests (a fixed
 /// range of seeds in CI) and by <c>cluster-bench raft-sim</c> (any number).
 /// </summary>
 public static class RaftChaos
 {
-    public static void Run(int nodes, int seed, int steps = 300)
+    /// <summary>Runs one seed; returns how many times a node lost power mid-write.</summary>
+    public static int Run(int nodes, int seed, int steps = 300)
     {
-        var sim = new RaftSimulation(nodes, seed) { DropRate = 0.1 };
+        try
+        {
+            return RunUnchecked(nodes, seed, steps);
+        }
+        catch (InvalidOperationException exception)
+        {
+            // The simulation stopped making progress (no settling, no leader): a liveness failure.
+            throw new RaftViolationException($"liveness: {exception.Message} (seed {seed}, {nodes} nodes)");
+        }
+    }
+
+    private static int RunUnchecked(int nodes, int seed, int steps)
+    {
+        var sim = new RaftSimulation(nodes, seed) { DropRate = 0.1, CrashMidWriteRate = 0.002 };
         var chaos = new Random(seed);
         var proposed = 0;
         for (var step = 0; step < steps; step++)
@@ -48,23 +62,17 @@ public static class RaftChaos
         // Heal everything: a leader must emerge and every log converge.
         sim.Heal();
         sim.DropRate = 0;
+        sim.CrashMidWriteRate = 0;
         foreach (var id in sim.Down.ToList())
         {
             sim.Restart(id);
         }
 
-        RaftNode finalLeader;
-        try
-        {
-            finalLeader = sim.ElectLeader(maxTicks: 1000);
-        }
-        catch (InvalidOperationException exception)
-        {
-            throw new RaftViolationException($"liveness: {exception.Message} after healing (seed {seed}, {nodes} nodes)");
-        }
+        var finalLeader = sim.ElectLeader(maxTicks: 1000);
 
         sim.Tick(20);
         Check(sim, finalLeader, $"(seed {seed}, {nodes} nodes)");
+        return sim.MidWriteCrashes;
     }
 
     public static void Check(RaftSimulation sim, RaftNode finalLeader, string context)

@@ -41,6 +41,11 @@ public sealed class RaftSimulation
 
     public double DropRate { get; set; }
 
+    /// <summary>Chance that a node loses power in the middle of persisting a Ready (un-fsynced records are lost).</summary>
+    public double CrashMidWriteRate { get; set; }
+
+    public int MidWriteCrashes { get; private set; }
+
     /// <summary>When set, only messages it accepts are delivered (scripted scenarios).</summary>
     public Func<Message, bool>? Deliver { get; set; }
 
@@ -140,13 +145,23 @@ public sealed class RaftSimulation
         for (var round = 0; round < maxRounds; round++)
         {
             var moved = false;
-            foreach (var id in Ids.Where(id => !Down.Contains(id)))
+            foreach (var id in Ids.Where(id => !Down.Contains(id)).ToList())
             {
                 var node = Nodes[id];
-                while (node.HasReady)
+                while (!Down.Contains(id) && node.HasReady)
                 {
                     moved = true;
                     var ready = node.GetReady();
+                    if (CrashMidWriteRate > 0 && Down.Count < (Ids.Length - 1) / 2 && _random.NextDouble() < CrashMidWriteRate)
+                    {
+                        // Power lost during the write: a prefix of its records reached the disk,
+                        // nothing was sent, nothing applied.
+                        Disks[id].PersistPrefix(ready, _random.Next(ready.Entries.Count + 2));
+                        Crash(id);
+                        MidWriteCrashes++;
+                        break;
+                    }
+
                     Disks[id].Persist(ready);
                     _inFlight.AddRange(ready.Messages);
                     Disks[id].Apply(ready.CommittedEntries);
@@ -201,6 +216,16 @@ public sealed class SimDisk
     public List<Entry> Entries { get; } = [];
 
     public List<Entry> Applied { get; } = [];
+
+    /// <summary>
+    /// A torn write: the WAL appends the entries, then the hard state; only the first
+    /// <paramref name="records"/> of that sequence survive.
+    /// </summary>
+    public void PersistPrefix(Ready ready, int records)
+    {
+        var entries = ready.Entries.Take(records).ToList();
+        Persist(ready with { Entries = entries, HardState = records > ready.Entries.Count ? ready.HardState : null });
+    }
 
     public void Persist(Ready ready)
     {
