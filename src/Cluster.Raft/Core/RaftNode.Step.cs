@@ -17,7 +17,7 @@ public sealed partial class RaftNode
         if (message.Term > Term)
         {
             var isVote = message.Type is MessageType.Vote or MessageType.PreVote;
-            if (isVote && _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks)
+            if (isVote && !message.Transfer && _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks)
             {
                 return; // we heard from a leader recently: do not let a disruptive node unseat it
             }
@@ -66,6 +66,9 @@ public sealed partial class RaftNode
                 break;
             case MessageType.AppendResponse when Role == RaftRole.Leader:
                 HandleAppendResponse(message);
+                break;
+            case MessageType.TimeoutNow when Role != RaftRole.Leader && message.From == Leader:
+                Campaign(preVote: false, transfer: true); // asked by the leader: no pre-vote round, no lease
                 break;
             case MessageType.HeartbeatResponse when Role == RaftRole.Leader && _progress.TryGetValue(message.From, out var progress):
                 progress.RecentActive = true;
@@ -222,6 +225,11 @@ public sealed partial class RaftNode
         if (message.Index > progress.Match)
         {
             progress.Match = message.Index;
+        }
+
+        if (message.From == _transferee && progress.Match == _log.LastIndex)
+        {
+            Send(new Message { Type = MessageType.TimeoutNow, To = message.From }); // caught up: go
         }
 
         progress.Next = Math.Max(progress.Next, progress.Match + 1);

@@ -24,6 +24,7 @@ public sealed partial class RaftNode
     private int _electionElapsed;
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
+    private ulong _transferee;
 
     public RaftNode(RaftOptions options, IReadOnlyCollection<ulong> voters, Random random, HardState? hardState = null, IReadOnlyList<Entry>? entries = null, ulong snapshotIndex = 0, ulong snapshotTerm = 0)
     {
@@ -59,6 +60,9 @@ public sealed partial class RaftNode
 
     public ulong LastIndex => _log.LastIndex;
 
+    /// <summary>The node leadership is being handed to, or 0.</summary>
+    public ulong Transferee => _transferee;
+
     /// <summary>Messages dropped as malformed or as contradicting committed history (a sign of a bug or a hostile peer).</summary>
     public long RefusedMessages { get; private set; }
 
@@ -71,13 +75,39 @@ public sealed partial class RaftNode
     public bool Propose(ByteString data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (Role != RaftRole.Leader)
+        if (Role != RaftRole.Leader || _transferee != 0)
         {
-            return false;
+            return false; // not leading, or handing over: the caller retries at the new leader
         }
 
         _log.AppendAsLeader(new Entry { Term = Term, Index = _log.LastIndex + 1, Data = data });
         BroadcastAppend();
+        return true;
+    }
+
+    /// <summary>
+    /// Hands leadership to <paramref name="target"/>: proposals stop, the target is brought up to
+    /// date, then told to campaign at once. Abandoned after an election timeout (the leader
+    /// carries on). False if this node does not lead or the target is not another voter.
+    /// </summary>
+    public bool TransferLeadership(ulong target)
+    {
+        if (Role != RaftRole.Leader || target == Id || !_progress.TryGetValue(target, out var progress))
+        {
+            return false;
+        }
+
+        _transferee = target;
+        _electionElapsed = 0; // the transfer has one election timeout to finish
+        if (progress.Match == _log.LastIndex)
+        {
+            Send(new Message { Type = MessageType.TimeoutNow, To = target });
+        }
+        else
+        {
+            SendAppend(target, progress);
+        }
+
         return true;
     }
 
@@ -91,6 +121,7 @@ public sealed partial class RaftNode
             if (_electionElapsed >= _options.ElectionTicks)
             {
                 _electionElapsed = 0;
+                _transferee = 0; // a transfer that did not finish in an election timeout is abandoned
                 if (_options.CheckQuorum && !QuorumActive())
                 {
                     BecomeFollower(Term, 0); // cut off from the majority: stop acting as leader
@@ -176,6 +207,7 @@ public sealed partial class RaftNode
 
     private void BecomeFollower(ulong term, ulong leader)
     {
+        _transferee = 0;
         if (term != Term)
         {
             Term = term;
@@ -188,7 +220,7 @@ public sealed partial class RaftNode
     }
 
     /// <summary>Starts an election: a pre-vote round first when enabled (a timed-out pre-vote starts another pre-vote).</summary>
-    private void Campaign(bool preVote)
+    private void Campaign(bool preVote, bool transfer = false)
     {
         if (Role == RaftRole.Leader)
         {
@@ -209,10 +241,10 @@ public sealed partial class RaftNode
         Role = RaftRole.Candidate;
         Leader = 0;
         ResetElection();
-        StartVote(MessageType.Vote, Term);
+        StartVote(MessageType.Vote, Term, transfer);
     }
 
-    private void StartVote(MessageType type, ulong term)
+    private void StartVote(MessageType type, ulong term, bool transfer = false)
     {
         _votes.Clear();
         _votes[Id] = true;
@@ -223,7 +255,7 @@ public sealed partial class RaftNode
 
         foreach (var voter in _voters.Where(v => v != Id))
         {
-            Send(new Message { Type = type, To = voter, Term = term, Index = _log.LastIndex, LogTerm = _log.LastTerm });
+            Send(new Message { Type = type, To = voter, Term = term, Index = _log.LastIndex, LogTerm = _log.LastTerm, Transfer = transfer });
         }
     }
 
@@ -257,6 +289,7 @@ public sealed partial class RaftNode
 
     private void BecomeLeader()
     {
+        _transferee = 0;
         Role = RaftRole.Leader;
         Leader = Id;
         ResetElection();

@@ -7,7 +7,8 @@ public sealed class RaftViolationException(string message) : Exception(message);
 
 /// <summary>
 /// One seeded chaos run — message loss, partitions, crashes and restarts (some in the middle
-/// of a write, losing what was not yet on disk), proposals throughout — then healing and the checks of Raft's safety properties and liveness. The run
+/// of a write, losing what was not yet on disk), leadership transfers, proposals throughout —
+/// then healing and the checks of Raft's safety properties and liveness. The run
 /// is a function of (nodes, seed): a failing seed replays exactly. Used by the tests (a fixed
 /// range of seeds in CI) and by <c>cluster-bench raft-sim</c> (any number).
 /// </summary>
@@ -47,6 +48,9 @@ public static class RaftChaos
                     break;
                 case 3 when sim.Down.Count > 0:
                     sim.Restart(sim.Down.First());
+                    break;
+                case 4 when sim.Leader is { } current:
+                    current.TransferLeadership(sim.Ids[chaos.Next(nodes)]);
                     break;
                 default:
                     if (sim.Leader is { } leader && chaos.Next(3) == 0)

@@ -170,6 +170,63 @@ public sealed class RaftCoreTests
     }
 
     [Fact]
+    public void Leadership_moves_to_a_caught_up_follower_at_once()
+    {
+        var sim = new RaftSimulation(3, seed: 9);
+        var old = sim.ElectLeader();
+        sim.Propose(old.Id, "before");
+        sim.Tick(2);
+        var target = sim.Ids.First(id => id != old.Id);
+        Assert.True(old.TransferLeadership(target));
+        sim.Pump();
+        Assert.Equal(target, sim.Leader!.Id);
+        Assert.Equal(old.Term, sim.Leader!.Term);
+        Assert.Equal(RaftRole.Follower, old.Role);
+        sim.Propose(target, "after");
+        sim.Tick(2);
+        Assert.All(sim.Disks.Values, d => Assert.Equal(["before", "after"], Commands(d)));
+    }
+
+    [Fact]
+    public void Leadership_transfer_to_a_lagging_follower_waits_for_it_to_catch_up()
+    {
+        var sim = new RaftSimulation(3, seed: 10);
+        var old = sim.ElectLeader();
+        var target = sim.Ids.First(id => id != old.Id);
+        sim.Isolate(target);
+        for (var i = 0; i < 5; i++)
+        {
+            sim.Propose(old.Id, $"c{i}");
+        }
+
+        sim.Tick(2);
+        sim.Heal();
+        Assert.True(old.TransferLeadership(target));
+        Assert.False(sim.Propose(old.Id, "during")); // no new entries while handing over
+        sim.Tick(3);
+        Assert.Equal(target, sim.Leader!.Id);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"c{i}"), Commands(sim.Disks[target]));
+    }
+
+    [Fact]
+    public void A_transfer_that_cannot_finish_is_abandoned_and_the_leader_carries_on()
+    {
+        var sim = new RaftSimulation(3, seed: 11);
+        var leader = sim.ElectLeader();
+        var target = sim.Ids.First(id => id != leader.Id);
+        sim.Isolate(target);
+        sim.Propose(leader.Id, "x");
+        sim.Tick(2);
+        Assert.True(leader.TransferLeadership(target));
+        Assert.False(sim.Propose(leader.Id, "refused"));
+        sim.Tick(12); // more than an election timeout
+        Assert.Equal(RaftRole.Leader, leader.Role);
+        Assert.Equal(0UL, leader.Transferee);
+        Assert.True(sim.Propose(leader.Id, "accepted again"));
+        Assert.False(leader.TransferLeadership(leader.Id));
+    }
+
+    [Fact]
     public void A_restarted_node_recovers_from_its_disk_and_catches_up()
     {
         var sim = new RaftSimulation(3, seed: 6);
