@@ -62,16 +62,27 @@ public sealed partial class RaftNode
             case MessageType.Heartbeat:
                 FollowLeader(message.From);
                 _log.CommitTo(Math.Min(message.Commit, _log.LastIndex));
-                Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From });
+                Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From, Context = message.Context });
                 break;
             case MessageType.AppendResponse when Role == RaftRole.Leader:
                 HandleAppendResponse(message);
+                break;
+            case MessageType.ReadIndex when Role == RaftRole.Leader:
+                StartRead(message.From, message.Context);
+                break;
+            case MessageType.ReadIndexResponse when message.From == Leader:
+                _readStates.Add(new ReadState(message.Index, message.Context));
                 break;
             case MessageType.TimeoutNow when Role != RaftRole.Leader && message.From == Leader:
                 Campaign(preVote: false, transfer: true); // asked by the leader: no pre-vote round, no lease
                 break;
             case MessageType.HeartbeatResponse when Role == RaftRole.Leader && _progress.TryGetValue(message.From, out var progress):
                 progress.RecentActive = true;
+                if (!message.Context.IsEmpty)
+                {
+                    ConfirmRead(message.From, message.Context);
+                }
+
                 if (!progress.Probing && progress.Inflight >= _options.MaxInflight)
                 {
                     progress.Inflight--; // a full window that is not draining: assume one was lost and try again
@@ -262,6 +273,7 @@ public sealed partial class RaftNode
         if (candidate > _log.Committed && _log.TermAt(candidate) == Term)
         {
             _log.CommitTo(candidate);
+            StartWaitingReads();
             return true;
         }
 

@@ -25,6 +25,8 @@ public sealed partial class RaftNode
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
     private ulong _transferee;
+    private List<ReadState> _readStates = [];
+    private readonly List<PendingRead> _pendingReads = [];
 
     public RaftNode(RaftOptions options, IReadOnlyCollection<ulong> voters, Random random, HardState? hardState = null, IReadOnlyList<Entry>? entries = null, ulong snapshotIndex = 0, ulong snapshotTerm = 0)
     {
@@ -111,6 +113,26 @@ public sealed partial class RaftNode
         return true;
     }
 
+    /// <summary>
+    /// Asks for a linearizable read (ReadIndex, Raft thesis §6.4): a <see cref="ReadState"/>
+    /// with <paramref name="context"/> comes out of a later Ready once a quorum has confirmed
+    /// the leader; serve the read after applying through its index. A follower forwards the
+    /// request to its leader. Without a leader, or when leadership is lost first, nothing comes
+    /// out: the caller times out and retries.
+    /// </summary>
+    public void ReadIndex(ByteString context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (Role == RaftRole.Leader)
+        {
+            StartRead(Id, context);
+        }
+        else if (Leader != 0)
+        {
+            Send(new Message { Type = MessageType.ReadIndex, To = Leader, Context = context });
+        }
+    }
+
     /// <summary>One unit of time: elections and heartbeats are counted in ticks.</summary>
     public void Tick()
     {
@@ -145,13 +167,14 @@ public sealed partial class RaftNode
     }
 
     public bool HasReady =>
-        _outbox.Count > 0 || _log.Stable < _log.LastIndex || HardStateChanged() || _log.Applicable().Count > 0;
+        _outbox.Count > 0 || _readStates.Count > 0 || _log.Stable < _log.LastIndex || HardStateChanged() || _log.Applicable().Count > 0;
 
     public Ready GetReady()
     {
         var hardState = HardStateChanged() ? new HardState { Term = Term, Vote = Vote, Commit = _log.Committed } : null;
-        var ready = new Ready(hardState, _log.Unstable(), _outbox, _log.Applicable(), Role, Leader, Term);
+        var ready = new Ready(hardState, _log.Unstable(), _outbox, _log.Applicable(), Role, Leader, Term, _readStates);
         _outbox = [];
+        _readStates = [];
         return ready;
     }
 
@@ -208,6 +231,7 @@ public sealed partial class RaftNode
     private void BecomeFollower(ulong term, ulong leader)
     {
         _transferee = 0;
+        _pendingReads.Clear(); // unconfirmed reads die with the leadership; callers retry
         if (term != Term)
         {
             Term = term;

@@ -15,4 +15,5 @@ public sealed record Ready(
     IReadOnlyList<Entry> CommittedEntries,
     RaftRole Role,
     ulong Leader,
-    ulong Term);
+    ulong Term,
+    IReadOnlyList<ReadState> ReadStates);

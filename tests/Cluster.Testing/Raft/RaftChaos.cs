@@ -33,6 +33,10 @@ public static class RaftChaos
         var sim = new RaftSimulation(nodes, seed) { DropRate = 0.1, CrashMidWriteRate = 0.002 };
         var chaos = new Random(seed);
         var proposed = 0;
+
+        // Linearizable reads: a released read index must cover every commit any node had seen
+        // when the read was asked (a write acknowledged before the read must be visible to it).
+        var readFloors = new Dictionary<string, ulong>();
         for (var step = 0; step < steps; step++)
         {
             switch (chaos.Next(20))
@@ -51,6 +55,16 @@ public static class RaftChaos
                     break;
                 case 4 when sim.Leader is { } current:
                     current.TransferLeadership(sim.Ids[chaos.Next(nodes)]);
+                    break;
+                case 5 or 6:
+                    var reader = sim.Ids[chaos.Next(nodes)];
+                    if (!sim.Down.Contains(reader))
+                    {
+                        var context = $"read-{step}";
+                        readFloors[context] = sim.Nodes.Values.Max(n => n.Committed);
+                        sim.Nodes[reader].ReadIndex(Google.Protobuf.ByteString.CopyFromUtf8(context));
+                    }
+
                     break;
                 default:
                     if (sim.Leader is { } leader && chaos.Next(3) == 0)
@@ -76,6 +90,15 @@ public static class RaftChaos
 
         sim.Tick(20);
         Check(sim, finalLeader, $"(seed {seed}, {nodes} nodes)");
+        foreach (var (node, read) in sim.Reads)
+        {
+            var floor = readFloors[read.Context.ToStringUtf8()];
+            if (read.Index < floor)
+            {
+                throw new RaftViolationException($"linearizability: node {node} got read index {read.Index} for {read.Context.ToStringUtf8()}, but {floor} was already committed when it asked (seed {seed}, {nodes} nodes)");
+            }
+        }
+
         return sim.MidWriteCrashes;
     }
 

@@ -34,6 +34,9 @@ public sealed class RaftSimulation
 
     public Dictionary<ulong, SimDisk> Disks { get; } = [];
 
+    /// <summary>Read indexes released, by node, in order.</summary>
+    public List<(ulong Node, ReadState Read)> Reads { get; } = [];
+
     public HashSet<ulong> Down { get; } = [];
 
     /// <summary>Every (term, leader) ever observed, to check Election Safety.</summary>
@@ -164,6 +167,7 @@ public sealed class RaftSimulation
 
                     Disks[id].Persist(ready);
                     _inFlight.AddRange(ready.Messages);
+                    Reads.AddRange(ready.ReadStates.Select(r => (id, r)));
                     Disks[id].Apply(ready.CommittedEntries);
                     node.Advance(ready);
                     if (ready.Role == RaftRole.Leader)

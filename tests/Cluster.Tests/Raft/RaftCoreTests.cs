@@ -227,6 +227,46 @@ public sealed class RaftCoreTests
     }
 
     [Fact]
+    public void A_read_index_is_released_after_a_quorum_confirms_the_leader_on_leader_and_follower()
+    {
+        var sim = new RaftSimulation(3, seed: 12);
+        var leader = sim.ElectLeader();
+        sim.Propose(leader.Id, "w1");
+        sim.Tick(2);
+        var commit = leader.Committed;
+
+        leader.ReadIndex(Google.Protobuf.ByteString.CopyFromUtf8("on-leader"));
+        var follower = sim.Nodes[sim.Ids.First(id => id != leader.Id)];
+        follower.ReadIndex(Google.Protobuf.ByteString.CopyFromUtf8("on-follower"));
+        sim.Pump();
+
+        var reads = sim.Reads.ToDictionary(r => r.Read.Context.ToStringUtf8(), r => (r.Node, r.Read.Index));
+        Assert.Equal((leader.Id, commit), reads["on-leader"]);
+        Assert.Equal((follower.Id, commit), reads["on-follower"]);
+    }
+
+    [Fact]
+    public void A_leader_cut_off_from_the_quorum_never_releases_a_read()
+    {
+        var sim = new RaftSimulation(3, seed: 13);
+        var leader = sim.ElectLeader();
+        sim.Isolate(leader.Id);
+        leader.ReadIndex(Google.Protobuf.ByteString.CopyFromUtf8("stale?"));
+        sim.Tick(30); // it steps down meanwhile; the others elect a new leader and may commit more
+        Assert.DoesNotContain(sim.Reads, r => r.Read.Context.ToStringUtf8() == "stale?");
+    }
+
+    [Fact]
+    public void A_single_node_answers_reads_at_once()
+    {
+        var sim = new RaftSimulation(1, seed: 14);
+        var leader = sim.ElectLeader();
+        leader.ReadIndex(Google.Protobuf.ByteString.CopyFromUtf8("solo"));
+        sim.Pump();
+        Assert.Equal(leader.Committed, Assert.Single(sim.Reads).Read.Index);
+    }
+
+    [Fact]
     public void A_restarted_node_recovers_from_its_disk_and_catches_up()
     {
         var sim = new RaftSimulation(3, seed: 6);
