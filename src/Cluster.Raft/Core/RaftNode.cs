@@ -6,7 +6,7 @@ namespace Cluster.Raft.Core;
 /// <summary>
 /// One Raft node as a pure state machine (in the style of etcd-io/raft): inputs are
 /// <see cref="Step"/> (a message), <see cref="Tick"/> (a unit of time) and
-/// <see cref="Propose"/>; outputs come out of <see cref="GetReady"/>. No I/O, clock or thread
+/// <see cref="Propose(ByteString)"/>; outputs come out of <see cref="GetReady"/>. No I/O, clock or thread
 /// inside, and randomness only from the injected <see cref="Random"/>, so a run is a function
 /// of its inputs — which is what lets a simulation replay a failing seed exactly.
 /// Not thread-safe; do not Step between GetReady and Advance.
@@ -77,12 +77,26 @@ public sealed partial class RaftNode
     public bool Propose(ByteString data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        return Propose([data]);
+    }
+
+    /// <summary>
+    /// Appends a batch of commands with one round of AppendEntries (the driver gathers what
+    /// arrived while the last Ready was being written); false if this node does not lead.
+    /// </summary>
+    public bool Propose(IReadOnlyList<ByteString> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
         if (Role != RaftRole.Leader || _transferee != 0)
         {
             return false; // not leading, or handing over: the caller retries at the new leader
         }
 
-        _log.AppendAsLeader(new Entry { Term = Term, Index = _log.LastIndex + 1, Data = data });
+        foreach (var data in batch)
+        {
+            _log.AppendAsLeader(new Entry { Term = Term, Index = _log.LastIndex + 1, Data = data ?? throw new ArgumentException("a null command", nameof(batch)) });
+        }
+
         BroadcastAppend();
         return true;
     }

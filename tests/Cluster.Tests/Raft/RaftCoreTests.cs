@@ -267,6 +267,26 @@ public sealed class RaftCoreTests
     }
 
     [Fact]
+    public void A_batch_of_proposals_goes_out_as_one_append_per_follower()
+    {
+        var sim = new RaftSimulation(3, seed: 15);
+        var leader = sim.ElectLeader();
+        sim.Tick(2);
+        var appends = 0;
+        sim.Deliver = m =>
+        {
+            appends += m.Type == MessageType.Append && m.Entries.Count > 0 ? 1 : 0;
+            return true;
+        };
+        Assert.True(leader.Propose([.. Enumerable.Range(0, 100).Select(i => Google.Protobuf.ByteString.CopyFromUtf8($"b{i}"))]));
+        sim.Pump();
+        Assert.Equal(2, appends);
+        sim.Deliver = null;
+        sim.Tick(2);
+        Assert.All(sim.Disks.Values, d => Assert.Equal(100, Commands(d).Count));
+    }
+
+    [Fact]
     public void A_restarted_node_recovers_from_its_disk_and_catches_up()
     {
         var sim = new RaftSimulation(3, seed: 6);
