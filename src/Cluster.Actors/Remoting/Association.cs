@@ -274,7 +274,7 @@ internal sealed class Association
     }
 
     /// <summary>Makes <paramref name="link"/> the stream in use unless a preferred one is already live.</summary>
-    public bool Install(Link link)
+    public void Install(Link link)
     {
         Link? loser;
         lock (_lock)
@@ -308,7 +308,6 @@ internal sealed class Association
             }
         }
 
-        return !ReferenceEquals(loser, link);
     }
 
     public void Broken(Link link)

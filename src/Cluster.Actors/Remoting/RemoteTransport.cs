@@ -390,39 +390,34 @@ public sealed class RemoteTransport
     }
 
     /// <summary>Simulates a crash for tests: the endpoint and every stream vanish without a goodbye.</summary>
-    internal async Task AbortForTestsAsync()
-    {
-        if (_ticker is not null)
-        {
-            await _ticker.DisposeAsync();
-        }
-
-        _stopping.Cancel();
-        foreach (var association in _associations.Values)
-        {
-            association.Close();
-        }
-
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-            _server = null;
-        }
-    }
+    internal Task AbortForTestsAsync() => ShutDownAsync(leave: false);
 
     /// <summary>Tells peers we are leaving, closes every stream and stops the endpoint.</summary>
-    internal async Task StopAsync()
+    internal Task StopAsync() => ShutDownAsync(leave: true);
+
+    private async Task ShutDownAsync(bool leave)
     {
         if (_ticker is not null)
         {
             await _ticker.DisposeAsync();
         }
 
-        await Task.WhenAll(_associations.Values.Select(a => a.LeaveAsync(TimeSpan.FromSeconds(1))));
-        _stopping.Cancel();
-        if (_server is not null)
+        if (leave)
         {
-            await _server.DisposeAsync();
+            await Task.WhenAll(_associations.Values.Select(a => a.LeaveAsync(TimeSpan.FromSeconds(1))));
+        }
+        else
+        {
+            foreach (var association in _associations.Values)
+            {
+                association.Close();
+            }
+        }
+
+        _stopping.Cancel();
+        if (Interlocked.Exchange(ref _server, null) is { } server)
+        {
+            await server.DisposeAsync();
         }
     }
 }

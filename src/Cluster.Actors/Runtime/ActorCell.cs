@@ -90,13 +90,21 @@ internal sealed partial class ActorCell : ActorRef, IActorContext, IThreadPoolWo
     public override void Tell(object message, ActorRef? sender = null)
     {
         ArgumentNullException.ThrowIfNull(message);
+        Enqueue(message, sender, bounded: true);
+    }
+
+    /// <summary>For runtime messages a full mailbox must not drop (Terminated, timer ticks).</summary>
+    internal void EnqueueBypassingCapacity(object message, ActorRef? sender) => Enqueue(message, sender, bounded: false);
+
+    private void Enqueue(object message, ActorRef? sender, bool bounded)
+    {
         if (_state == CellState.Terminated)
         {
             _system.DeadLetter(message, sender, this, "recipient stopped");
             return;
         }
 
-        if (_capacity > 0 && Interlocked.Increment(ref _queued) > _capacity)
+        if (_capacity > 0 && Interlocked.Increment(ref _queued) > _capacity && bounded)
         {
             if (_props.Mailbox.Overflow == OverflowPolicy.DropNewest)
             {
@@ -107,24 +115,6 @@ internal sealed partial class ActorCell : ActorRef, IActorContext, IThreadPoolWo
 
             // Only the consumer may dequeue, so it discards the oldest on our behalf.
             Interlocked.Increment(ref _dropOldest);
-        }
-
-        _mailbox.Enqueue(message, sender);
-        ScheduleIfIdle();
-    }
-
-    /// <summary>For runtime messages a full mailbox must not drop (Terminated, timer ticks).</summary>
-    internal void EnqueueBypassingCapacity(object message, ActorRef? sender)
-    {
-        if (_state == CellState.Terminated)
-        {
-            _system.DeadLetter(message, sender, this, "recipient stopped");
-            return;
-        }
-
-        if (_capacity > 0)
-        {
-            Interlocked.Increment(ref _queued);
         }
 
         _mailbox.Enqueue(message, sender);

@@ -12,11 +12,7 @@ public static class ClusterSharding
     /// </summary>
     public static ActorRef Start(ActorSystem system, ShardingOptions options, ClusterMembership membership)
     {
-        ArgumentNullException.ThrowIfNull(system);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(membership);
-        ActorPath.ValidateElement(options.TypeName);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.NumberOfShards, 1);
+        Validate(system, options, membership);
         system.SystemActorOf(Props.Create(() => new ShardCoordinator(options, membership)), options.CoordinatorName);
         return system.SystemActorOf(Props.Create(() => new ShardRegion(options, membership, proxy: false)), options.RegionName);
     }
@@ -27,10 +23,16 @@ public static class ClusterSharding
     /// </summary>
     public static ActorRef StartProxy(ActorSystem system, ShardingOptions options, ClusterMembership membership)
     {
+        Validate(system, options, membership);
+        return system.SystemActorOf(Props.Create(() => new ShardRegion(options, membership, proxy: true)), options.RegionName + "-proxy");
+    }
+
+    private static void Validate(ActorSystem system, ShardingOptions options, ClusterMembership membership)
+    {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(membership);
         ActorPath.ValidateElement(options.TypeName);
-        return system.SystemActorOf(Props.Create(() => new ShardRegion(options, membership, proxy: true)), options.RegionName + "-proxy");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.NumberOfShards, 1);
     }
 }

@@ -45,7 +45,7 @@ public sealed partial class RaftNode
 
         foreach (var (peer, progress) in _progress)
         {
-            Send(new Message { Type = MessageType.Heartbeat, To = peer, Commit = Math.Min(progress.Match, _log.Committed), Context = read.Context });
+            SendHeartbeat(peer, progress, read.Context);
         }
     }
 

@@ -1,4 +1,5 @@
 using Cluster.Raft.Wire;
+using Google.Protobuf;
 
 namespace Cluster.Raft.Core;
 
@@ -327,11 +328,15 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>A heartbeat commits no further than what the follower is known to hold.</summary>
+    private void SendHeartbeat(ulong peer, Progress progress, ByteString context) =>
+        Send(new Message { Type = MessageType.Heartbeat, To = peer, Commit = Math.Min(progress.Match, _log.Committed), Context = context });
+
     private void BroadcastHeartbeat()
     {
         foreach (var (peer, progress) in _progress)
         {
-            Send(new Message { Type = MessageType.Heartbeat, To = peer, Commit = Math.Min(progress.Match, _log.Committed) });
+            SendHeartbeat(peer, progress, ByteString.Empty);
             if (progress.Probing)
             {
                 progress.ProbeSent = false; // a lost probe is retried on the heartbeat
