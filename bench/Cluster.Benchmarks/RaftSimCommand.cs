@@ -13,6 +13,11 @@ internal static class RaftSimCommand
         var tornWrites = 0;
         for (var seed = from; seed < from + seeds; seed++)
         {
+            if (Environment.GetEnvironmentVariable("RAFT_SIM_TRACE") == "1")
+            {
+                Console.Error.WriteLine($"seed {seed}");
+            }
+
             try
             {
                 tornWrites += RaftChaos.Run(nodes, seed);

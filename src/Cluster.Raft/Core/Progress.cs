@@ -15,6 +15,12 @@ internal sealed class Progress(ulong next)
 
     public int Inflight { get; set; }
 
+    /// <summary>Index of the snapshot being sent to this follower (0: none); appends wait for it.</summary>
+    public ulong PendingSnapshot { get; set; }
+
+    /// <summary>The leader's tick at which it sent the newest heartbeat this follower answered (for the read lease).</summary>
+    public long AckedTick { get; set; } = long.MinValue;
+
     /// <summary>Heard from since the last check-quorum round.</summary>
     public bool RecentActive { get; set; }
 }

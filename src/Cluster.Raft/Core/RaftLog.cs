@@ -4,25 +4,43 @@ namespace Cluster.Raft.Core;
 
 /// <summary>
 /// The log as the core sees it: entries after the snapshot point, how far they are persisted
-/// (<see cref="Stable"/>), committed and applied. Pure bookkeeping; the driver persists.
+/// (<see cref="Stable"/>), committed and applied, and the configuration each membership entry
+/// brings in. Pure bookkeeping; the driver persists.
 /// </summary>
 internal sealed class RaftLog
 {
     private readonly List<Entry> _entries = [];
 
-    public RaftLog(ulong snapshotIndex, ulong snapshotTerm, IReadOnlyList<Entry> persisted, ulong committed)
+    // Membership entries after the snapshot and the configuration each one results in.
+    private readonly List<(ulong Index, ConfState Conf)> _confs = [];
+    private ConfState _snapshotConf;
+
+    public RaftLog(SnapshotMeta snapshot, IReadOnlyList<Entry> persisted, ulong committed)
     {
-        SnapshotIndex = snapshotIndex;
-        SnapshotTerm = snapshotTerm;
-        _entries.AddRange(persisted);
+        SnapshotIndex = snapshot.Index;
+        SnapshotTerm = snapshot.Term;
+        _snapshotConf = snapshot.Conf ?? new ConfState();
+        foreach (var entry in persisted)
+        {
+            Add(entry);
+        }
+
         Stable = LastIndex;
-        Committed = Math.Max(committed, snapshotIndex);
-        Applied = snapshotIndex;
+        Committed = Math.Min(Math.Max(committed, SnapshotIndex), LastIndex);
+        Applied = SnapshotIndex;
     }
 
-    public ulong SnapshotIndex { get; }
+    public ulong SnapshotIndex { get; private set; }
 
-    public ulong SnapshotTerm { get; }
+    public ulong SnapshotTerm { get; private set; }
+
+    /// <summary>The newest configuration in the log, committed or not (thesis §4.1).</summary>
+    public ConfState Config => _confs.Count > 0 ? _confs[^1].Conf : _snapshotConf;
+
+    /// <summary>Index of the entry that brought in <see cref="Config"/> (the snapshot's index if none since).</summary>
+    public ulong ConfigIndex => _confs.Count > 0 ? _confs[^1].Index : SnapshotIndex;
+
+    public SnapshotMeta Snapshot => new() { Index = SnapshotIndex, Term = SnapshotTerm, Conf = _snapshotConf };
 
     /// <summary>Highest index known to be durable on this node.</summary>
     public ulong Stable { get; private set; }
@@ -55,7 +73,7 @@ internal sealed class RaftLog
     public bool IsUpToDate(ulong lastIndex, ulong lastTerm) =>
         lastTerm > LastTerm || (lastTerm == LastTerm && lastIndex >= LastIndex);
 
-    public void AppendAsLeader(Entry entry) => _entries.Add(entry);
+    public void AppendAsLeader(Entry entry) => Add(entry);
 
     /// <summary>
     /// A follower's AppendEntries (§5.3): if our log has (<paramref name="prevIndex"/>,
@@ -91,20 +109,21 @@ internal sealed class RaftLog
         if (firstConflict >= 0)
         {
             var from = entries[firstConflict].Index;
-            if (from <= LastIndex)
-            {
-                _entries.RemoveRange((int)(from - SnapshotIndex - 1), (int)(LastIndex - from + 1));
-                Stable = Math.Min(Stable, from - 1);
-            }
-
-            if (from != LastIndex + 1)
+            if (from > LastIndex + 1)
             {
                 return AppendResult.Refused; // not contiguous with our log (a well-formed message cannot do this)
             }
 
+            if (from <= LastIndex)
+            {
+                _entries.RemoveRange((int)(from - SnapshotIndex - 1), (int)(LastIndex - from + 1));
+                _confs.RemoveAll(c => c.Index >= from); // a dropped membership entry no longer applies
+                Stable = Math.Min(Stable, from - 1);
+            }
+
             for (var i = firstConflict; i < entries.Count; i++)
             {
-                _entries.Add(entries[i]);
+                Add(entries[i]);
             }
         }
 
@@ -152,4 +171,54 @@ internal sealed class RaftLog
     }
 
     public void AppliedTo(ulong index) => Applied = Math.Max(Applied, index);
+
+    /// <summary>Drops entries through <paramref name="index"/> (applied and persisted), which a snapshot now covers.</summary>
+    public SnapshotMeta Compact(ulong index)
+    {
+        if (index <= SnapshotIndex || index > Applied || index > Stable)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"can compact only through applied, persisted entries ({SnapshotIndex} < index <= {Math.Min(Applied, Stable)}), not {index}");
+        }
+
+        var term = TermAt(index)!.Value;
+        _snapshotConf = ConfigAt(index);
+        _entries.RemoveRange(0, (int)(index - SnapshotIndex));
+        _confs.RemoveAll(c => c.Index <= index);
+        SnapshotIndex = index;
+        SnapshotTerm = term;
+        return Snapshot;
+    }
+
+    /// <summary>Replaces the whole log with a snapshot received from the leader.</summary>
+    public void Restore(SnapshotMeta snapshot)
+    {
+        _entries.Clear();
+        _confs.Clear();
+        _snapshotConf = snapshot.Conf ?? new ConfState();
+        SnapshotIndex = snapshot.Index;
+        SnapshotTerm = snapshot.Term;
+        Stable = Committed = Applied = snapshot.Index;
+    }
+
+    private ConfState ConfigAt(ulong index)
+    {
+        for (var i = _confs.Count - 1; i >= 0; i--)
+        {
+            if (_confs[i].Index <= index)
+            {
+                return _confs[i].Conf;
+            }
+        }
+
+        return _snapshotConf;
+    }
+
+    private void Add(Entry entry)
+    {
+        _entries.Add(entry);
+        if (entry.Type is EntryType.ConfChange or EntryType.ConfState)
+        {
+            _confs.Add((entry.Index, Membership.After(Config, entry)));
+        }
+    }
 }

@@ -4,13 +4,55 @@ using Google.Protobuf;
 namespace Cluster.Raft.Core;
 
 /// <summary>
-/// ReadIndex: the leader notes its commit index for a read, then confirms it still leads by a
+/// Reads. ReadIndex: the leader notes its commit index for a read, then confirms it still leads by a
 /// heartbeat round that a quorum answers; only then is the read index released. A leader that
 /// has not yet committed an entry of its own term does not know the latest commit, so reads
-/// wait for that first commit.
+/// wait for that first commit. Lease: each heartbeat carries the leader's tick and the answer
+/// echoes it; followers refuse votes for an election timeout after hearing from their leader
+/// (check-quorum), so while a quorum answered a heartbeat sent less than
+/// <see cref="LeaseTicks"/> ago, no other leader can exist and the commit index can be released
+/// at once.
 /// </summary>
 public sealed partial class RaftNode
 {
+    /// <summary>Marks a forwarded READ_INDEX (in its index field) as allowing a lease read.</summary>
+    private const ulong LeaseRequested = 1;
+
+    private long _now;
+    private bool _leaseRevoked;
+
+    /// <summary>
+    /// The lease's length: an election timeout less two ticks — one for the phase between the
+    /// leader's and a follower's tick, one for clock drift.
+    /// </summary>
+    private int LeaseTicks => _options.ElectionTicks - 2;
+
+    /// <summary>True while this leader holds a read lease.</summary>
+    public bool HasLease => Role == RaftRole.Leader && LeaseValid();
+
+    private void Read(ulong requester, ByteString context, ReadMode mode)
+    {
+        if (mode == ReadMode.Lease && LeaseValid() && _log.TermAt(_log.Committed) == Term)
+        {
+            Release(new PendingRead(requester, context) { Index = _log.Committed });
+            return;
+        }
+
+        StartRead(requester, context);
+    }
+
+    private bool LeaseValid()
+    {
+        if (!_options.CheckQuorum || _leaseRevoked || _transferee != 0 || !Conf.IsVoter(Id))
+        {
+            return false; // without check-quorum followers do not hold back their votes, so there is no lease
+        }
+
+        var acked = Conf.Voters.Select(v => v == Id ? _now : _progress.TryGetValue(v, out var p) ? p.AckedTick : long.MinValue).OrderDescending().ToList();
+        var start = acked[Quorum - 1];
+        return start != long.MinValue && _now - start < LeaseTicks;
+    }
+
     private void StartRead(ulong requester, ByteString context)
     {
         var read = new PendingRead(requester, context) { Index = _log.Committed };
@@ -36,7 +78,11 @@ public sealed partial class RaftNode
 
     private void BroadcastReadHeartbeat(PendingRead read)
     {
-        read.Acks.Add(Id);
+        if (Conf.IsVoter(Id))
+        {
+            read.Acks.Add(Id);
+        }
+
         if (read.Acks.Count >= Quorum)
         {
             ReleaseThrough(read);
@@ -52,7 +98,7 @@ public sealed partial class RaftNode
     private void ConfirmRead(ulong from, ByteString context)
     {
         var read = _pendingReads.Find(r => !r.WaitingForCommit && r.Context.Equals(context));
-        if (read is not null && read.Acks.Add(from) && read.Acks.Count >= Quorum)
+        if (read is not null && Conf.IsVoter(from) && read.Acks.Add(from) && read.Acks.Count >= Quorum)
         {
             ReleaseThrough(read);
         }
@@ -65,14 +111,19 @@ public sealed partial class RaftNode
         foreach (var read in _pendingReads.Take(upTo + 1).Where(r => !r.WaitingForCommit).ToList())
         {
             _pendingReads.Remove(read);
-            if (read.Requester == Id)
-            {
-                _readStates.Add(new ReadState(read.Index, read.Context));
-            }
-            else
-            {
-                Send(new Message { Type = MessageType.ReadIndexResponse, To = read.Requester, Index = read.Index, Context = read.Context });
-            }
+            Release(read);
+        }
+    }
+
+    private void Release(PendingRead read)
+    {
+        if (read.Requester == Id)
+        {
+            _readStates.Add(new ReadState(read.Index, read.Context));
+        }
+        else
+        {
+            Send(new Message { Type = MessageType.ReadIndexResponse, To = read.Requester, Index = read.Index, Context = read.Context });
         }
     }
 

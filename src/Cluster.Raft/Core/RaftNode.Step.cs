@@ -10,7 +10,9 @@ public sealed partial class RaftNode
     public void Step(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.From == 0 || message.From == Id || !_voters.Contains(message.From) || message.To != Id)
+        // Any server may write to us (one just added may lead before we see the entry adding it);
+        // votes count only from voters, and a leader only hears from members it tracks.
+        if (message.From == 0 || message.From == Id || message.To != Id)
         {
             return;
         }
@@ -29,13 +31,13 @@ public sealed partial class RaftNode
             }
             else
             {
-                var leader = message.Type is MessageType.Append or MessageType.Heartbeat ? message.From : 0;
+                var leader = message.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot ? message.From : 0;
                 BecomeFollower(message.Term, leader);
             }
         }
         else if (message.Term < Term)
         {
-            if (message.Type is MessageType.Append or MessageType.Heartbeat)
+            if (message.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
             {
                 // A deposed leader: tell it our term so it steps down.
                 Send(new Message { Type = MessageType.AppendResponse, To = message.From });
@@ -60,25 +62,34 @@ public sealed partial class RaftNode
                 FollowLeader(message.From);
                 HandleAppend(message);
                 break;
+            case MessageType.Snapshot:
+                FollowLeader(message.From);
+                HandleSnapshot(message);
+                break;
             case MessageType.Heartbeat:
                 FollowLeader(message.From);
                 _log.CommitTo(Math.Min(message.Commit, _log.LastIndex));
-                Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From, Context = message.Context });
+                Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From, Context = message.Context, Index = message.Index });
                 break;
             case MessageType.AppendResponse when Role == RaftRole.Leader:
                 HandleAppendResponse(message);
                 break;
             case MessageType.ReadIndex when Role == RaftRole.Leader:
-                StartRead(message.From, message.Context);
+                Read(message.From, message.Context, message.Index == LeaseRequested ? ReadMode.Lease : ReadMode.Quorum);
                 break;
             case MessageType.ReadIndexResponse when message.From == Leader:
                 _readStates.Add(new ReadState(message.Index, message.Context));
                 break;
-            case MessageType.TimeoutNow when Role != RaftRole.Leader && message.From == Leader:
+            case MessageType.TimeoutNow when Role != RaftRole.Leader && message.From == Leader && Conf.IsVoter(Id):
                 Campaign(preVote: false, transfer: true); // asked by the leader: no pre-vote round, no lease
                 break;
             case MessageType.HeartbeatResponse when Role == RaftRole.Leader && _progress.TryGetValue(message.From, out var progress):
                 progress.RecentActive = true;
+                if ((long)message.Index <= _now)
+                {
+                    progress.AckedTick = Math.Max(progress.AckedTick, (long)message.Index);
+                }
+
                 if (!message.Context.IsEmpty)
                 {
                     ConfirmRead(message.From, message.Context);
@@ -89,7 +100,7 @@ public sealed partial class RaftNode
                     progress.Inflight--; // a full window that is not draining: assume one was lost and try again
                 }
 
-                if (progress.Match < _log.LastIndex)
+                if (progress.Match < _log.LastIndex && progress.PendingSnapshot == 0)
                 {
                     SendAppend(message.From, progress);
                 }
@@ -178,6 +189,36 @@ public sealed partial class RaftNode
         });
     }
 
+    /// <summary>
+    /// A snapshot from the leader (its data already received by the transport): old news if we
+    /// committed that far; just a commit if our log has its last entry; otherwise it replaces
+    /// our log and state machine, and the driver installs it before sending our answer.
+    /// </summary>
+    private void HandleSnapshot(Message message)
+    {
+        var meta = message.Snapshot;
+        if (meta is null || meta.Index == 0 || meta.Term == 0 || meta.Term > message.Term || meta.Conf is null)
+        {
+            RefusedMessages++;
+            return;
+        }
+
+        if (meta.Index > _log.Committed)
+        {
+            if (_log.TermAt(meta.Index) == meta.Term)
+            {
+                _log.CommitTo(meta.Index);
+            }
+            else
+            {
+                _log.Restore(meta);
+                _receivedSnapshot = meta;
+            }
+        }
+
+        Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = _log.Committed });
+    }
+
     /// <summary>An AppendEntries a real leader could have sent: contiguous entries after (LogTerm, Index), terms in order and not beyond the message's.</summary>
     private bool WellFormed(Message message)
     {
@@ -213,6 +254,11 @@ public sealed partial class RaftNode
         progress.RecentActive = true;
         if (message.Reject)
         {
+            if (progress.PendingSnapshot != 0)
+            {
+                return; // an answer from before the snapshot
+            }
+
             // Stale: an answer to an older probe, or below what the follower already matched.
             if (progress.Probing ? message.Index + 1 != progress.Next : message.Index <= progress.Match)
             {
@@ -239,9 +285,19 @@ public sealed partial class RaftNode
             progress.Match = message.Index;
         }
 
+        if (progress.PendingSnapshot != 0)
+        {
+            if (progress.Match < progress.PendingSnapshot)
+            {
+                return; // the snapshot is still on its way
+            }
+
+            progress.PendingSnapshot = 0;
+        }
+
         if (message.From == _transferee && progress.Match == _log.LastIndex)
         {
-            Send(new Message { Type = MessageType.TimeoutNow, To = message.From }); // caught up: go
+            SendTimeoutNow(message.From); // caught up: go
         }
 
         progress.Next = Math.Max(progress.Next, progress.Match + 1);
@@ -266,19 +322,35 @@ public sealed partial class RaftNode
         }
     }
 
-    /// <summary>Commits the highest index a quorum holds, if it is of the current term (§5.4.2).</summary>
+    /// <summary>
+    /// Commits the highest index a quorum of voters holds, if it is of the current term (§5.4.2).
+    /// A leader that is not in the newest configuration counts others only, and steps down once
+    /// that configuration commits (thesis §4.2.2).
+    /// </summary>
     private bool MaybeCommit()
     {
-        var matches = _progress.Values.Select(p => p.Match).Append(_log.Stable).OrderDescending().ToList();
-        var candidate = matches[Quorum - 1];
-        if (candidate > _log.Committed && _log.TermAt(candidate) == Term)
+        var matches = Conf.Voters.Select(v => v == Id ? _log.Stable : _progress.TryGetValue(v, out var p) ? p.Match : 0).OrderDescending().ToList();
+        if (matches.Count == 0)
         {
-            _log.CommitTo(candidate);
-            StartWaitingReads();
-            return true;
+            return false;
         }
 
-        return false;
+        var candidate = matches[Quorum - 1];
+        if (candidate <= _log.Committed || _log.TermAt(candidate) != Term)
+        {
+            return false;
+        }
+
+        _log.CommitTo(candidate);
+        if (!Conf.IsVoter(Id) && _log.ConfigIndex <= _log.Committed)
+        {
+            BroadcastAppend(); // let the others learn the commit before we go quiet
+            BecomeFollower(Term, 0);
+            return false;
+        }
+
+        StartWaitingReads();
+        return true;
     }
 
     private void BroadcastAppend()
@@ -291,7 +363,7 @@ public sealed partial class RaftNode
 
     private void SendAppend(ulong peer, Progress progress)
     {
-        if (progress.Probing ? progress.ProbeSent : progress.Inflight >= _options.MaxInflight)
+        if (progress.PendingSnapshot != 0 || (progress.Probing ? progress.ProbeSent : progress.Inflight >= _options.MaxInflight))
         {
             return; // wait for answers before sending more
         }
@@ -300,7 +372,13 @@ public sealed partial class RaftNode
         var previousTerm = _log.TermAt(previous);
         if (previousTerm is null)
         {
-            return; // compacted away: needs a snapshot (InstallSnapshot comes with log compaction)
+            // Compacted away: the follower gets the snapshot, and appends resume after it.
+            var snapshot = _log.Snapshot;
+            progress.PendingSnapshot = snapshot.Index;
+            progress.Probing = true;
+            progress.ProbeSent = true;
+            Send(new Message { Type = MessageType.Snapshot, To = peer, Snapshot = snapshot });
+            return;
         }
 
         var entries = _log.Slice(progress.Next, _options.MaxEntriesPerMessage);
@@ -329,15 +407,23 @@ public sealed partial class RaftNode
     }
 
     /// <summary>A heartbeat commits no further than what the follower is known to hold.</summary>
+    /// <summary>The heartbeat carries the leader's tick, which the answer echoes: the read lease runs from the send.</summary>
     private void SendHeartbeat(ulong peer, Progress progress, ByteString context) =>
-        Send(new Message { Type = MessageType.Heartbeat, To = peer, Commit = Math.Min(progress.Match, _log.Committed), Context = context });
+        Send(new Message { Type = MessageType.Heartbeat, To = peer, Commit = Math.Min(progress.Match, _log.Committed), Context = context, Index = (ulong)_now });
+
+    /// <summary>After this the target may win an election that ignores the vote lease, so this leader's read lease ends.</summary>
+    private void SendTimeoutNow(ulong target)
+    {
+        _leaseRevoked = true;
+        Send(new Message { Type = MessageType.TimeoutNow, To = target });
+    }
 
     private void BroadcastHeartbeat()
     {
         foreach (var (peer, progress) in _progress)
         {
             SendHeartbeat(peer, progress, ByteString.Empty);
-            if (progress.Probing)
+            if (progress.Probing && progress.PendingSnapshot == 0)
             {
                 progress.ProbeSent = false; // a lost probe is retried on the heartbeat
             }

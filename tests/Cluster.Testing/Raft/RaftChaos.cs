@@ -1,4 +1,5 @@
 using Cluster.Raft.Core;
+using Cluster.Raft.Wire;
 
 namespace Cluster.Testing.Raft;
 
@@ -6,9 +7,10 @@ namespace Cluster.Testing.Raft;
 public sealed class RaftViolationException(string message) : Exception(message);
 
 /// <summary>
-/// One seeded chaos run — message loss, partitions, crashes and restarts (some in the middle
-/// of a write, losing what was not yet on disk), leadership transfers, proposals throughout —
-/// then healing and the checks of Raft's safety properties and liveness. The run
+/// One seeded chaos run — message loss, duplication, delay and reordering, partitions, crashes
+/// and restarts (some in the middle of a write, losing what was not yet on disk), leadership
+/// transfers, servers added, promoted and removed, logs compacted into snapshots that lagging
+/// followers must install, quorum and lease reads, proposals throughout — then healing and the checks of Raft's safety properties and liveness. The run
 /// is a function of (nodes, seed): a failing seed replays exactly. Used by the tests (a fixed
 /// range of seeds in CI) and by <c>cluster-bench raft-sim</c> (any number).
 /// </summary>
@@ -30,8 +32,13 @@ public static class RaftChaos
 
     private static int RunUnchecked(int nodes, int seed, int steps)
     {
-        var sim = new RaftSimulation(nodes, seed) { DropRate = 0.1, CrashMidWriteRate = 0.002 };
+        const int spares = 2;
+        var sim = new RaftSimulation(nodes, seed, spares: spares)
+        {
+            DropRate = 0.1, DuplicateRate = 0.02, DelayRate = 0.02, Reorder = true, CrashMidWriteRate = 0.002,
+        };
         var chaos = new Random(seed);
+        var all = nodes + spares;
         var proposed = 0;
 
         // Linearizable reads: a released read index must cover every commit any node had seen
@@ -39,32 +46,38 @@ public static class RaftChaos
         var readFloors = new Dictionary<string, ulong>();
         for (var step = 0; step < steps; step++)
         {
-            switch (chaos.Next(20))
+            switch (chaos.Next(24))
             {
                 case 0:
-                    sim.Isolate(sim.Ids[chaos.Next(nodes)]);
+                    sim.Isolate(sim.Ids[chaos.Next(all)]);
                     break;
                 case 1:
                     sim.Heal();
                     break;
                 case 2 when sim.Down.Count < (nodes - 1) / 2:
-                    sim.Crash(sim.Ids[chaos.Next(nodes)]);
+                    sim.Crash(sim.Ids[chaos.Next(all)]);
                     break;
                 case 3 when sim.Down.Count > 0:
                     sim.Restart(sim.Down.First());
                     break;
                 case 4 when sim.Leader is { } current:
-                    current.TransferLeadership(sim.Ids[chaos.Next(nodes)]);
+                    current.TransferLeadership(sim.Ids[chaos.Next(all)]);
                     break;
                 case 5 or 6:
-                    var reader = sim.Ids[chaos.Next(nodes)];
+                    var reader = sim.Ids[chaos.Next(all)];
                     if (!sim.Down.Contains(reader))
                     {
                         var context = $"read-{step}";
                         readFloors[context] = sim.Nodes.Values.Max(n => n.Committed);
-                        sim.Nodes[reader].ReadIndex(Google.Protobuf.ByteString.CopyFromUtf8(context));
+                        sim.Nodes[reader].ReadIndex(Google.Protobuf.ByteString.CopyFromUtf8(context), chaos.Next(2) == 0 ? ReadMode.Lease : ReadMode.Quorum);
                     }
 
+                    break;
+                case 7 when sim.Leader is { } current:
+                    current.ProposeConfChange(ChangeMembership(current.Configuration, nodes, all, chaos));
+                    break;
+                case 8:
+                    sim.Compact(sim.Ids[chaos.Next(all)]);
                     break;
                 default:
                     if (sim.Leader is { } leader && chaos.Next(3) == 0)
@@ -80,6 +93,7 @@ public static class RaftChaos
         // Heal everything: a leader must emerge and every log converge.
         sim.Heal();
         sim.DropRate = 0;
+        sim.DelayRate = 0;
         sim.CrashMidWriteRate = 0;
         foreach (var id in sim.Down.ToList())
         {
@@ -102,6 +116,18 @@ public static class RaftChaos
         return sim.MidWriteCrashes;
     }
 
+    /// <summary>Keeps the voter count near the starting size: add or promote a server when below it, otherwise remove or demote one.</summary>
+    private static ConfChange ChangeMembership(ConfState conf, int voters, int all, Random chaos)
+    {
+        var id = (ulong)chaos.Next(1, all + 1);
+        if (conf.Voters.Count < voters || chaos.Next(3) == 0)
+        {
+            return new ConfChange { Type = conf.NonVoters.Contains(id) || chaos.Next(2) == 0 ? ConfChangeType.AddVoter : ConfChangeType.AddNonVoter, Node = id };
+        }
+
+        return new ConfChange { Type = ConfChangeType.RemoveServer, Node = id };
+    }
+
     public static void Check(RaftSimulation sim, RaftNode finalLeader, string context)
     {
         ArgumentNullException.ThrowIfNull(sim);
@@ -114,7 +140,7 @@ public static class RaftChaos
         }
 
         // Log Matching: same index and term means same entry and the same history before it.
-        var logs = sim.Disks.Values.Select(d => d.Entries).ToList();
+        var logs = sim.Disks.Values.Select(d => d.Log.ToList()).ToList();
         foreach (var a in logs)
         {
             foreach (var b in logs)
@@ -142,15 +168,17 @@ public static class RaftChaos
         }
 
         // Leader Completeness: everything applied anywhere is in the final leader's log.
-        if (!sim.Disks[finalLeader.Id].Entries.Take(applied[0].Count).SequenceEqual(applied[0]))
+        if (!sim.Disks[finalLeader.Id].Log.Take(applied[0].Count).SequenceEqual(applied[0]))
         {
             throw new RaftViolationException($"leader completeness: the final leader lacks committed entries {context}");
         }
 
-        // Liveness after healing: everyone caught up with the leader's commit.
-        if (sim.Disks.Values.Any(d => d.Applied.Count != applied[0].Count))
+        // Liveness after healing: every member of the final configuration caught up with the leader's commit.
+        var members = finalLeader.Configuration;
+        if (sim.Disks.Where(d => members.IsMember(d.Key)).Any(d => d.Value.Applied.Count != applied[0].Count))
         {
-            throw new RaftViolationException($"liveness: not every node applied all {applied[0].Count} entries after healing {context}");
+            var state = string.Join(", ", sim.Nodes.Values.Select(n => $"{n.Id}:{n.Role}/t{n.Term}/applied {sim.Disks[n.Id].Applied.Count}/snap {n.Snapshot.Index}/last {n.LastIndex}"));
+            throw new RaftViolationException($"liveness: not every member applied all {applied[0].Count} entries after healing; members {members}; {state} {context}");
         }
     }
 }

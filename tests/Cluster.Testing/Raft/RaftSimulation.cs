@@ -6,7 +6,8 @@ namespace Cluster.Testing.Raft;
 
 /// <summary>
 /// Raft nodes on a simulated network, in one thread, driven by a seeded random source: ticks,
-/// message delivery (with loss and cut links), a simulated disk per node, crash and restart.
+/// message delivery (with loss, duplication, delay, reordering and cut links), a simulated disk
+/// per node (with snapshots), crash and restart, and spare servers that can be added later.
 /// The same seed replays the same run exactly.
 /// </summary>
 public sealed class RaftSimulation
@@ -14,16 +15,22 @@ public sealed class RaftSimulation
     private readonly Random _random;
     private readonly RaftOptions _template;
     private readonly List<Message> _inFlight = [];
+    private readonly List<Message> _delayed = [];
     private readonly HashSet<(ulong From, ulong To)> _cut = [];
 
-    public RaftSimulation(int nodes, int seed, RaftOptions? template = null)
+    // The state a snapshot message stands for, captured when the leader sent it (the transport streams the file).
+    private readonly Dictionary<Message, List<Entry>> _snapshotData = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Voters of the first configuration get ids 1..<paramref name="nodes"/>; <paramref name="spares"/> more servers start outside it, waiting to be added.</summary>
+    public RaftSimulation(int nodes, int seed, RaftOptions? template = null, int spares = 0)
     {
         _random = new Random(seed);
         _template = template ?? new RaftOptions { Id = 1 };
-        Ids = [.. Enumerable.Range(1, nodes).Select(i => (ulong)i)];
+        Ids = [.. Enumerable.Range(1, nodes + spares).Select(i => (ulong)i)];
+        var (hardState, entries) = Membership.Bootstrap(Membership.Voters(Ids.Take(nodes)));
         foreach (var id in Ids)
         {
-            Disks[id] = new SimDisk();
+            Disks[id] = id <= (ulong)nodes ? new SimDisk(new SnapshotMeta(), hardState, entries) : new SimDisk(new SnapshotMeta());
             Start(id);
         }
     }
@@ -49,10 +56,34 @@ public sealed class RaftSimulation
 
     public int MidWriteCrashes { get; private set; }
 
+    /// <summary>Chance that a message is delivered twice.</summary>
+    public double DuplicateRate { get; set; }
+
+    /// <summary>Chance that a message is held back until a later tick (which also reorders it).</summary>
+    public double DelayRate { get; set; }
+
+    /// <summary>Deliver each round's messages in a shuffled order.</summary>
+    public bool Reorder { get; set; }
+
+    public int SnapshotsSent { get; private set; }
+
     /// <summary>When set, only messages it accepts are delivered (scripted scenarios).</summary>
     public Func<Message, bool>? Deliver { get; set; }
 
     public RaftNode? Leader => Nodes.Values.Where(n => !Down.Contains(n.Id) && n.Role == RaftRole.Leader).MaxBy(n => n.Term);
+
+    /// <summary>Saves a snapshot of <paramref name="id"/>'s state machine at what it applied and compacts its log there.</summary>
+    public bool Compact(ulong id)
+    {
+        var node = Nodes[id];
+        if (Down.Contains(id) || node.Applied <= node.Snapshot.Index)
+        {
+            return false;
+        }
+
+        Disks[id].SaveSnapshot(node.Compact(node.Applied));
+        return true;
+    }
 
     public void Cut(ulong a, ulong b)
     {
@@ -78,6 +109,7 @@ public sealed class RaftSimulation
     {
         Down.Add(id);
         _inFlight.RemoveAll(m => m.To == id || m.From == id);
+        _delayed.RemoveAll(m => m.To == id || m.From == id);
     }
 
     /// <summary>Restarts from what the node's disk holds.</summary>
@@ -94,6 +126,13 @@ public sealed class RaftSimulation
     {
         for (var i = 0; i < ticks; i++)
         {
+            // Held-back messages come out at a later tick, each with even odds per tick.
+            foreach (var late in _delayed.Where(_ => _random.Next(2) == 0).ToList())
+            {
+                _delayed.Remove(late);
+                _inFlight.Add(late);
+            }
+
             foreach (var id in Ids.Where(id => !Down.Contains(id)))
             {
                 Nodes[id].Tick();
@@ -109,7 +148,7 @@ public sealed class RaftSimulation
         for (var i = 0; i < maxTicks; i++)
         {
             Tick();
-            if (Leader is { } leader && Nodes.Values.Where(n => !Down.Contains(n.Id) && !_cut.Contains((leader.Id, n.Id))).All(n => n.Leader == leader.Id))
+            if (Leader is { } leader && Nodes.Values.Where(n => !Down.Contains(n.Id) && !_cut.Contains((leader.Id, n.Id)) && leader.Configuration.IsMember(n.Id) && n.Id != leader.Id).All(n => n.Leader == leader.Id))
             {
                 return leader;
             }
@@ -151,10 +190,15 @@ public sealed class RaftSimulation
             foreach (var id in Ids.Where(id => !Down.Contains(id)).ToList())
             {
                 var node = Nodes[id];
-                while (!Down.Contains(id) && node.HasReady)
+                for (var turns = 0; !Down.Contains(id) && node.HasReady; turns++)
                 {
                     moved = true;
                     var ready = node.GetReady();
+                    if (turns == 1_000)
+                    {
+                        throw new InvalidOperationException($"node {id} never stops having work: {ready.Entries.Count} entries, {ready.Messages.Count} messages, {ready.CommittedEntries.Count} to apply, hard state {ready.HardState}, snapshot {ready.Snapshot}, last {node.LastIndex}, committed {node.Committed}, applied {node.Applied}, snap {node.Snapshot.Index}");
+                    }
+
                     if (CrashMidWriteRate > 0 && Down.Count < (Ids.Length - 1) / 2 && _random.NextDouble() < CrashMidWriteRate)
                     {
                         // Power lost during the write: a prefix of its records reached the disk,
@@ -166,13 +210,23 @@ public sealed class RaftSimulation
                     }
 
                     Disks[id].Persist(ready);
-                    _inFlight.AddRange(ready.Messages);
-                    Reads.AddRange(ready.ReadStates.Select(r => (id, r)));
-                    Disks[id].Apply(ready.CommittedEntries);
-                    node.Advance(ready);
-                    if (ready.Role == RaftRole.Leader)
+                    foreach (var message in ready.Messages)
                     {
-                        LeadersSeen.Add((ready.Term, id));
+                        if (message.Type == MessageType.Snapshot)
+                        {
+                            _snapshotData[message] = [.. Disks[id].SnapshotState];
+                            SnapshotsSent++;
+                        }
+
+                        _inFlight.Add(message);
+                    }
+
+                    Reads.AddRange(ready.ReadStates.Select(r => (id, r)));
+                    Disks[id].Apply(ready);
+                    node.Advance(ready);
+                    if (ready.Role == RaftRole.Leader && LeadersSeen.Add((ready.Term, id)) && LeadersSeen.Any(l => l.Term == ready.Term && l.Leader != id))
+                    {
+                        throw new RaftViolationException($"election safety: two leaders in term {ready.Term}");
                     }
                 }
             }
@@ -189,50 +243,133 @@ public sealed class RaftSimulation
 
             var batch = _inFlight.ToList();
             _inFlight.Clear();
+            if (Reorder)
+            {
+                _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch));
+            }
+
             foreach (var message in batch)
             {
-                if (Down.Contains(message.To) || _cut.Contains((message.From, message.To)) || (DropRate > 0 && _random.NextDouble() < DropRate) ||
-                    (Deliver is { } deliver && !deliver(message)))
+                if (!Nodes.ContainsKey(message.To) || Down.Contains(message.To) || _cut.Contains((message.From, message.To)) ||
+                    (DropRate > 0 && _random.NextDouble() < DropRate) || (Deliver is { } deliver && !deliver(message)))
                 {
+                    Lost(message);
                     continue;
                 }
 
-                Nodes[message.To].Step(message);
+                if (DelayRate > 0 && _random.NextDouble() < DelayRate)
+                {
+                    _delayed.Add(message);
+                    continue;
+                }
+
+                Deliver1(message);
+                if (DuplicateRate > 0 && _random.NextDouble() < DuplicateRate)
+                {
+                    Deliver1(message);
+                }
             }
         }
 
         throw new InvalidOperationException("the simulated cluster did not settle");
     }
 
+    private void Deliver1(Message message)
+    {
+        if (message.Type == MessageType.Snapshot)
+        {
+            if (!_snapshotData.TryGetValue(message, out var data))
+            {
+                return;
+            }
+
+            Disks[message.To].Incoming = data; // the transport wrote the file before handing the core the message
+        }
+
+        Nodes[message.To].Step(message.Clone());
+        if (message.Type == MessageType.Snapshot && !Down.Contains(message.From))
+        {
+            Nodes[message.From].ReportSnapshot(message.To, delivered: true);
+        }
+    }
+
+    /// <summary>A snapshot that never arrives is reported back to its sender, as the transport would.</summary>
+    private void Lost(Message message)
+    {
+        if (message.Type == MessageType.Snapshot && !Down.Contains(message.From))
+        {
+            Nodes[message.From].ReportSnapshot(message.To, delivered: false);
+        }
+    }
+
     private void Start(ulong id)
     {
         var disk = Disks[id];
-        Nodes[id] = new RaftNode(_template with { Id = id }, Ids, new Random(_random.Next()), disk.HardState.Clone(), [.. disk.Entries]);
+        Nodes[id] = new RaftNode(_template with { Id = id }, disk.Snapshot.Clone(), new Random(_random.Next()), disk.HardState.Clone(), [.. disk.Entries]);
         disk.Applied.Clear();
+        disk.Applied.AddRange(disk.SnapshotState);
     }
 }
 
-/// <summary>What a node's disk holds: hard state and entries (later writes at an index replace the rest), and what it applied.</summary>
-public sealed class SimDisk
+/// <summary>
+/// What a node's disk holds: the newest snapshot (its metadata and the state machine then — here
+/// simply the entries it had applied), the hard state and the entries after the snapshot (later
+/// writes at an index replace the rest); and what the node applied since it started.
+/// </summary>
+public sealed class SimDisk(SnapshotMeta snapshot)
 {
+    public SimDisk(SnapshotMeta snapshot, HardState hardState, IEnumerable<Entry> entries)
+        : this(snapshot)
+    {
+        HardState = hardState.Clone();
+        Entries.AddRange(entries.Select(e => e.Clone()));
+    }
+
+    public SnapshotMeta Snapshot { get; private set; } = snapshot;
+
+    public List<Entry> SnapshotState { get; private set; } = [];
+
     public HardState HardState { get; private set; } = new();
 
     public List<Entry> Entries { get; } = [];
 
     public List<Entry> Applied { get; } = [];
 
+    /// <summary>A snapshot received from the leader, not yet installed.</summary>
+    public List<Entry>? Incoming { get; set; }
+
+    /// <summary>The whole log: the snapshot's part, then the entries after it.</summary>
+    public IEnumerable<Entry> Log => SnapshotState.Concat(Entries);
+
     /// <summary>
-    /// A torn write: the WAL appends the entries, then the hard state; only the first
-    /// <paramref name="records"/> of that sequence survive.
+    /// A torn write: the snapshot (atomic), then the WAL's entries, then the hard state; only the
+    /// first <paramref name="records"/> of that sequence survive.
     /// </summary>
     public void PersistPrefix(Ready ready, int records)
     {
+        if (ready.Snapshot is not null)
+        {
+            if (records == 0)
+            {
+                return;
+            }
+
+            records--;
+        }
+
         var entries = ready.Entries.Take(records).ToList();
         Persist(ready with { Entries = entries, HardState = records > ready.Entries.Count ? ready.HardState : null });
     }
 
     public void Persist(Ready ready)
     {
+        if (ready.Snapshot is { } received)
+        {
+            SnapshotState = Incoming ?? throw new InvalidOperationException("a snapshot to install but none was received");
+            Snapshot = received.Clone();
+            Entries.Clear();
+        }
+
         if (ready.HardState is { } hardState)
         {
             HardState = hardState.Clone();
@@ -240,7 +377,7 @@ public sealed class SimDisk
 
         foreach (var entry in ready.Entries)
         {
-            var position = (int)entry.Index - 1;
+            var position = (int)(entry.Index - Snapshot.Index) - 1;
             if (position < Entries.Count)
             {
                 Entries.RemoveRange(position, Entries.Count - position);
@@ -250,9 +387,16 @@ public sealed class SimDisk
         }
     }
 
-    public void Apply(IReadOnlyList<Entry> committed)
+    /// <summary>The state machine after this Ready: the installed snapshot, then the committed entries in order.</summary>
+    public void Apply(Ready ready)
     {
-        foreach (var entry in committed)
+        if (ready.Snapshot is not null)
+        {
+            Applied.Clear();
+            Applied.AddRange(SnapshotState);
+        }
+
+        foreach (var entry in ready.CommittedEntries)
         {
             if (entry.Index != (ulong)Applied.Count + 1)
             {
@@ -261,5 +405,13 @@ public sealed class SimDisk
 
             Applied.Add(entry.Clone());
         }
+    }
+
+    /// <summary>The node compacted through <paramref name="meta"/>: its state machine then is saved, the log before it dropped.</summary>
+    public void SaveSnapshot(SnapshotMeta meta)
+    {
+        SnapshotState = [.. Applied.Take((int)meta.Index)];
+        Entries.RemoveRange(0, (int)(meta.Index - Snapshot.Index));
+        Snapshot = meta.Clone();
     }
 }

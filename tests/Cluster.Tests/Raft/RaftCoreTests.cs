@@ -8,7 +8,7 @@ namespace Cluster.Tests.Raft;
 public sealed class RaftCoreTests
 {
     private static List<string> Commands(SimDisk disk) =>
-        [.. disk.Applied.Where(e => !e.Data.IsEmpty).Select(e => e.Data.ToStringUtf8())];
+        [.. disk.Applied.Where(e => e.Type == EntryType.Normal && !e.Data.IsEmpty).Select(e => e.Data.ToStringUtf8())];
 
     [Fact]
     public void Three_nodes_elect_exactly_one_leader_that_all_follow()
@@ -117,7 +117,7 @@ public sealed class RaftCoreTests
     {
         var sim = new RaftSimulation(5, seed: 8, new RaftOptions { Id = 1, MaxEntriesPerMessage = 1 });
 
-        // (a) S1 leads and gets "a" (index 2) onto S2 only.
+        // (a) S1 leads and gets "a" (index 3, after the founding configuration and S1's empty entry) onto S2 only.
         sim.ElectSpecific(1);
         sim.Tick(2);
         sim.Cut(1, 3);
@@ -125,18 +125,18 @@ public sealed class RaftCoreTests
         sim.Cut(1, 5);
         sim.Propose(1, "a");
         sim.Pump();
-        Assert.Equal("a", sim.Disks[2].Entries[1].Data.ToStringUtf8());
+        Assert.Equal("a", sim.Disks[2].Entries[2].Data.ToStringUtf8());
 
-        // (b) S1 crashes; S5 wins with S3 and S4; its own entry at index 2 stays with it.
+        // (b) S1 crashes; S5 wins with S3 and S4; its own entry at index 3 stays with it.
         sim.Crash(1);
         sim.Heal();
         sim.Deliver = m => !(m.From == 5 && m.Type == MessageType.Append);
         var s5 = sim.ElectSpecific(5);
         var s5Term = s5.Term;
-        Assert.Equal(s5Term, sim.Disks[5].Entries[1].Term);
+        Assert.Equal(s5Term, sim.Disks[5].Entries[2].Term);
 
         // (c) S5 crashes; S1 returns and wins. It brings the others up to "a", so "a" is on a
-        //     majority, but its own-term entry (index 3) does not get out.
+        //     majority, but its own-term entry (index 4) does not get out.
         sim.Crash(5);
         sim.Restart(1);
         sim.Deliver = m =>
@@ -155,10 +155,10 @@ public sealed class RaftCoreTests
         var s1 = sim.ElectSpecific(1);
         Assert.True(s1.Term > s5Term);
         sim.Tick(5);
-        Assert.True(sim.Disks.Values.Count(d => d.Entries.Count >= 2 && d.Entries[1].Data.ToStringUtf8() == "a") >= 3);
-        Assert.Equal(1UL, s1.Committed); // not 2: "a" is from an earlier term
+        Assert.True(sim.Disks.Values.Count(d => d.Entries.Count >= 3 && d.Entries[2].Data.ToStringUtf8() == "a") >= 3);
+        Assert.Equal(2UL, s1.Committed); // not 3: "a" is from an earlier term
 
-        // (d) S1 crashes; S5 returns and wins (its index-2 entry has the higher term) and
+        // (d) S1 crashes; S5 returns and wins (its index-3 entry has the higher term) and
         //     overwrites "a" everywhere. Safe only because nobody applied it.
         sim.Crash(1);
         sim.Restart(5);
@@ -166,7 +166,7 @@ public sealed class RaftCoreTests
         sim.ElectSpecific(5);
         sim.Tick(10);
         Assert.DoesNotContain(sim.Disks.Values.SelectMany(d => d.Applied), e => e.Data.ToStringUtf8() == "a");
-        Assert.All(sim.Ids.Where(id => id != 1), id => Assert.Equal(s5Term, sim.Disks[id].Entries[1].Term));
+        Assert.All(sim.Ids.Where(id => id != 1), id => Assert.Equal(s5Term, sim.Disks[id].Entries[2].Term));
     }
 
     [Fact]
