@@ -64,14 +64,29 @@ public sealed class SnapshotStore
         Prune();
     }
 
+    /// <summary>The snapshot through (<paramref name="index"/>, <paramref name="term"/>) if it is there and intact, else null.</summary>
+    public byte[]? Load(ulong index, ulong term)
+    {
+        var path = PathFor(index, term);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        return Intact(bytes) ? bytes[..^4] : null;
+    }
+
+    private static bool Intact(byte[] bytes) =>
+        bytes.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)) == WalRecord.Checksum(0, bytes.AsSpan(0, bytes.Length - 4));
+
     /// <summary>The newest intact snapshot (index, term, data), or null; damaged ones are skipped (and reported in <paramref name="skipped"/>).</summary>
     public (ulong Index, ulong Term, byte[] Data)? LoadNewest(List<string>? skipped = null)
     {
         foreach (var (path, index, term) in List().OrderByDescending(s => s.Index))
         {
             var bytes = File.ReadAllBytes(path);
-            if (bytes.Length >= 4 &&
-                BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)) == WalRecord.Checksum(0, bytes.AsSpan(0, bytes.Length - 4)))
+            if (Intact(bytes))
             {
                 return (index, term, bytes[..^4]);
             }
