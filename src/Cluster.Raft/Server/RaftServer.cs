@@ -34,6 +34,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private ITimer? _ticker;
     private Task _loop = Task.CompletedTask;
     private long _readSequence;
+    private int _disposed;
     private long _proposalCount;
     private DateTimeOffset? _lastContact;
     private volatile RaftStats? _stats;
@@ -204,6 +205,11 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (_ticker is not null)
         {
             await _ticker.DisposeAsync();

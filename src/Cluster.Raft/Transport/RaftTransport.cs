@@ -197,7 +197,7 @@ public sealed class RaftTransport : IAsyncDisposable
         var header = requests.Current;
         var meta = header.Meta;
         if (header.To != _self || header.From == 0 || meta is null || meta.Index == 0 || meta.Term == 0 || meta.Conf is null ||
-            header.TotalSize == 0 || (long)header.TotalSize > _options.MaxSnapshotBytes)
+            header.TotalSize == 0 || header.TotalSize > (ulong)_options.MaxSnapshotBytes)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "a snapshot transfer must start with from, to (this server), its metadata and a size within the limit"));
         }
