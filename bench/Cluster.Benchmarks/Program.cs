@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding] [--entities N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] | serve-grpc | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding] [--entities N] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] | serve-grpc | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
@@ -36,6 +36,14 @@ switch (command)
         await GrpcBenchmark.RunAsync(Option("--warmup", 1), Option("--duration", 3), IntOption("--rounds", 3), StringOption("--only"));
         return 0;
 
+    case "raft":
+        await RaftBenchmark.RunAsync(
+            Option("--duration", 5),
+            [.. (StringOption("--proposers") ?? "1,16,256").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))],
+            IntOption("--failovers", 5),
+            !args.Contains("--no-etcd"));
+        return 0;
+
     case "raft-sim":
         return RaftSimCommand.Run(IntOption("--nodes", 3), IntOption("--from", 0), IntOption("--seeds", 1000));
 
@@ -44,7 +52,7 @@ switch (command)
         return 0;
 
     default:
-        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, raft-sim, serve-grpc or serve-kestrel");
+        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, raft, raft-sim, serve-grpc or serve-kestrel");
         return 2;
 }
 

@@ -35,6 +35,8 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private long _readSequence;
     private int _disposed;
+    private ulong _persistedTerm;
+    private ulong _persistedVote;
     private long _proposalCount;
     private DateTimeOffset? _lastContact;
     private volatile RaftStats? _stats;
@@ -101,6 +103,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         }
 
         _wal.MarkSnapshot(meta.Index, meta.Term); // a snapshot saved just before a crash, not yet marked
+        (_persistedTerm, _persistedVote) = (hardState.Term, hardState.Vote);
         _node = new RaftNode(
             new RaftOptions { Id = _options.Id, ElectionTicks = _options.ElectionTicks },
             meta,
@@ -109,7 +112,11 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
             entries);
         SyncPeers();
         PublishStats();
-        _loop = Task.Run(RunAsync);
+        // A thread of its own: the loop blocks in fsync, which must not starve the thread pool
+        // that the transport and the callers run on.
+        var loop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop = loop.Task;
+        new Thread(() => Run(loop)) { IsBackground = true, Name = $"raft-{_options.Id}" }.Start();
         _ticker = _options.Time.CreateTimer(static s => ((RaftServer)s!)._work.Writer.TryWrite(Tick.Instance), this, _options.TickInterval, _options.TickInterval);
     }
 
@@ -260,13 +267,13 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         }
     }
 
-    private async Task RunAsync()
+    private void Run(TaskCompletionSource finished)
     {
         var reader = _work.Reader;
         var batch = new List<Pending>();
         try
         {
-            while (await reader.WaitToReadAsync(_stopping.Token))
+            while (reader.WaitToReadAsync(_stopping.Token).AsTask().GetAwaiter().GetResult())
             {
                 var taken = 0;
                 while (taken++ < 4 * _options.MaxBatch && reader.TryRead(out var work))
@@ -279,7 +286,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
                 }
 
                 ProposeBatch(batch);
-                await ProcessReadyAsync();
+                ProcessReady();
                 PublishStats();
             }
         }
@@ -291,8 +298,11 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
             // The log or the state machine failed: stop serving rather than diverge.
             _logger.ServerFailed(exception, _options.Id);
             FailAll(exception);
-            throw;
+            finished.SetException(exception);
+            return;
         }
+
+        finished.SetResult();
     }
 
     private void Handle(object work, List<Pending> batch)
@@ -377,7 +387,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         batch.Clear();
     }
 
-    private async Task ProcessReadyAsync()
+    private void ProcessReady()
     {
         var node = _node!;
         var wal = _wal!;
@@ -394,15 +404,32 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
                 FailProposalsThrough(received.Index);
             }
 
+            // A leader may send its appends before its own write (thesis §10.2.1): its entries count
+            // toward commit only once Advance marks them durable, so its disk and the followers'
+            // work in parallel. Anything promising a new term or vote still waits for the disk.
+            var sendFirst = ready.Role == RaftRole.Leader && (ready.HardState is null || (ready.HardState.Term == _persistedTerm && ready.HardState.Vote == _persistedVote));
+            if (sendFirst)
+            {
+                SendAll(ready.Messages);
+            }
+
             if (ready.Entries.Count > 0 || ready.HardState is not null)
             {
                 wal.Append(ready.Entries, ready.HardState);
-                wal.Sync(); // one fsync for the whole batch (commit-only hard-state changes could skip it; kept simple)
+                if (ready.Entries.Count > 0 || ready.HardState!.Term != _persistedTerm || ready.HardState.Vote != _persistedVote)
+                {
+                    wal.Sync(); // one fsync for the whole batch; a commit-index change alone can wait for the next
+                }
+
+                if (ready.HardState is { } persisted)
+                {
+                    (_persistedTerm, _persistedVote) = (persisted.Term, persisted.Vote);
+                }
             }
 
-            foreach (var message in ready.Messages)
+            if (!sendFirst)
             {
-                Transport.Send(message);
+                SendAll(ready.Messages);
             }
 
             Apply(ready.CommittedEntries);
@@ -429,7 +456,15 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
 
         if (node.Applied - node.Snapshot.Index >= _options.SnapshotThreshold)
         {
-            await TakeSnapshotAsync();
+            TakeSnapshot();
+        }
+    }
+
+    private void SendAll(IReadOnlyList<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            Transport.Send(message);
         }
     }
 
@@ -472,14 +507,14 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         });
     }
 
-    private async Task TakeSnapshotAsync()
+    private void TakeSnapshot()
     {
         var node = _node!;
         var meta = node.Compact(node.Applied);
         using var buffer = new MemoryStream();
         SnapshotFile.Write(buffer, meta, _stateMachine.WriteSnapshot);
         var contents = buffer.ToArray();
-        await _snapshots.SaveAsync(meta.Index, meta.Term, s => s.WriteAsync(contents).AsTask());
+        _snapshots.SaveAsync(meta.Index, meta.Term, s => s.WriteAsync(contents).AsTask()).GetAwaiter().GetResult();
         _wal!.MarkSnapshot(meta.Index, meta.Term);
     }
 
