@@ -37,7 +37,9 @@ internal static class RaftBenchmark
             double rttMs;
             double fsyncsPerCommit;
             var failoverMs = new List<double>();
-            await using (var cluster = await RaftProcessCluster.StartAsync(3, Path.Combine(root, "ours")))
+            // RAFT_NODE_ARGS passes extra server flags (e.g. "--tick-ms 100") for experiments.
+            var nodeArgs = (Environment.GetEnvironmentVariable("RAFT_NODE_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            await using (var cluster = await RaftProcessCluster.StartAsync(3, Path.Combine(root, "ours"), nodeArgs))
             {
                 var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
                 var channel = cluster.Channel(cluster.PortOf(leader));
