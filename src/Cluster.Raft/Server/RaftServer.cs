@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Cluster.Raft.Core;
 using Cluster.Raft.Storage;
 using Cluster.Raft.Transport;
@@ -22,7 +21,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private readonly RaftServerOptions _options;
     private readonly IStateMachine _stateMachine;
     private readonly ILogger _logger;
-    private readonly Channel<object> _work = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly WorkQueue _work = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly SnapshotStore _snapshots;
     private readonly Dictionary<ulong, Pending> _proposals = [];
@@ -117,7 +116,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         var loop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _loop = loop.Task;
         new Thread(() => Run(loop)) { IsBackground = true, Name = $"raft-{_options.Id}" }.Start();
-        _ticker = _options.Time.CreateTimer(static s => ((RaftServer)s!)._work.Writer.TryWrite(Tick.Instance), this, _options.TickInterval, _options.TickInterval);
+        _ticker = _options.Time.CreateTimer(static s => ((RaftServer)s!)._work.TryWrite(Tick.Instance), this, _options.TickInterval, _options.TickInterval);
     }
 
     /// <summary>Replicates <paramref name="command"/>; completes once it is committed and applied here, with its index and result.</summary>
@@ -206,9 +205,9 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         return await done.Task.WaitAsync(cancellationToken);
     }
 
-    void IRaftInbox.Deliver(Message message) => _work.Writer.TryWrite(message);
+    void IRaftInbox.Deliver(Message message) => _work.TryWrite(message);
 
-    void IRaftInbox.SnapshotReported(ulong peer, bool delivered) => _work.Writer.TryWrite(new SnapshotReport(peer, delivered));
+    void IRaftInbox.SnapshotReported(ulong peer, bool delivered) => _work.TryWrite(new SnapshotReport(peer, delivered));
 
     public async ValueTask DisposeAsync()
     {
@@ -222,7 +221,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
             await _ticker.DisposeAsync();
         }
 
-        _work.Writer.TryComplete();
+        _work.Complete();
         await _stopping.CancelAsync();
         try
         {
@@ -235,12 +234,13 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         await Transport.DisposeAsync();
         _wal?.Dispose();
         _stopping.Dispose();
+        _work.Dispose();
         FailAll(new ObjectDisposedException(nameof(RaftServer)));
     }
 
     private void Enqueue(object work)
     {
-        ObjectDisposedException.ThrowIf(!_work.Writer.TryWrite(work), this);
+        ObjectDisposedException.ThrowIf(!_work.TryWrite(work), this);
     }
 
     private async Task ChangeAsync(ConfChange change, CancellationToken cancellationToken)
@@ -269,11 +269,11 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
 
     private void Run(TaskCompletionSource finished)
     {
-        var reader = _work.Reader;
+        var reader = _work;
         var batch = new List<Pending>();
         try
         {
-            while (reader.WaitToReadAsync(_stopping.Token).AsTask().GetAwaiter().GetResult())
+            while (reader.WaitToRead() && !_stopping.IsCancellationRequested)
             {
                 var taken = 0;
                 while (taken++ < 4 * _options.MaxBatch && reader.TryRead(out var work))
@@ -580,7 +580,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         }
 
         _readsAwaitingApply.Clear();
-        while (_work.Reader.TryRead(out var work))
+        while (_work.TryRead(out var work))
         {
             (work as Pending)?.Done.TrySetException(error);
         }
