@@ -341,6 +341,14 @@ public sealed class SimDisk(SnapshotMeta snapshot)
     /// <summary>The whole log: the snapshot's part, then the entries after it.</summary>
     public IEnumerable<Entry> Log => SnapshotState.Concat(Entries);
 
+    /// <summary>Replaces what the disk holds (scripted scenarios set up logs like the paper's figures).</summary>
+    public void Overwrite(HardState hardState, IEnumerable<Entry> entries)
+    {
+        HardState = hardState.Clone();
+        Entries.Clear();
+        Entries.AddRange(entries.Select(e => e.Clone()));
+    }
+
     /// <summary>
     /// A torn write: the snapshot (atomic), then the WAL's entries, then the hard state; only the
     /// first <paramref name="records"/> of that sequence survive.

@@ -1,6 +1,7 @@
 using Cluster.Raft.Core;
 using Cluster.Raft.Wire;
 using Cluster.Testing.Raft;
+using Google.Protobuf;
 
 namespace Cluster.Tests.Raft;
 
@@ -105,6 +106,63 @@ public sealed class RaftCoreTests
         Assert.Equal(upToDate, next.Id);
         sim.Tick(5);
         Assert.Equal(["only two have me"], Commands(sim.Disks[behind]));
+    }
+
+    /// <summary>
+    /// Figure 7 of the Raft paper (§5.3): a new leader of term 8 meets followers missing
+    /// entries (a, b, e), with extra uncommitted entries (c, d) and with both (f). The
+    /// consistency check walks each follower back to where it agrees, after which every log is
+    /// the leader's. Index 1 is the founding configuration (term 1, as in the figure).
+    /// </summary>
+    [Fact]
+    public void Figure_7_the_consistency_check_makes_every_follower_log_the_leaders()
+    {
+        ulong[][] logs =
+        [
+            [1, 1, 1, 4, 4, 5, 5, 6, 6, 6], // the leader (id 1)
+            [1, 1, 1, 4, 4, 5, 5, 6, 6], // (a)
+            [1, 1, 1, 4], // (b)
+            [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6], // (c)
+            [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7], // (d)
+            [1, 1, 1, 4, 4, 4, 4], // (e)
+            [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3], // (f)
+        ];
+        var sim = new RaftSimulation(7, seed: 7);
+        var founding = sim.Disks[1].Entries[0];
+        foreach (var (id, terms) in sim.Ids.Zip(logs))
+        {
+            sim.Crash(id);
+            var entries = terms.Select((term, i) => i == 0 ? founding : new Entry { Index = (ulong)i + 1, Term = term, Data = ByteString.CopyFromUtf8($"{term}@{i + 1}") });
+            sim.Disks[id].Overwrite(new HardState { Term = 7, Commit = 1 }, entries);
+            sim.Restart(id);
+        }
+
+        var leader = sim.ElectSpecific(1);
+        Assert.Equal(8UL, leader.Term); // (c) and (d) refuse it (their logs are longer or newer); a, b, e, f and itself make 5 of 7
+        sim.Tick(10);
+
+        ulong[] expected = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 8];
+        Assert.All(sim.Ids, id => Assert.Equal(expected, sim.Disks[id].Log.Select(e => e.Term)));
+        Assert.All(sim.Ids, id => Assert.Equal(11UL, sim.Nodes[id].Committed));
+        Assert.DoesNotContain(sim.Disks.Values.SelectMany(d => d.Applied), e => e.Term is 2 or 3 or 7); // the extra entries never applied
+    }
+
+    /// <summary>§5.1 and §5.2: one vote per term, and a message from an older term is refused with the current term.</summary>
+    [Fact]
+    public void A_node_votes_once_per_term_and_answers_stale_terms_with_its_own()
+    {
+        var node = new RaftNode(new RaftOptions { Id = 1, PreVote = false, CheckQuorum = false }, [1, 2, 3], new Random(1));
+        node.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 5, Index = 1, LogTerm = 1 });
+        node.Step(new Message { Type = MessageType.Vote, From = 3, To = 1, Term = 5, Index = 1, LogTerm = 1 });
+        node.Step(new Message { Type = MessageType.Append, From = 3, To = 1, Term = 4, Index = 1, LogTerm = 1 });
+        var messages = node.GetReady().Messages;
+
+        Assert.Equal(5UL, node.Term);
+        Assert.Equal(2UL, node.Vote);
+        Assert.False(messages.Single(m => m.To == 2 && m.Type == MessageType.VoteResponse).Reject);
+        Assert.True(messages.Single(m => m.To == 3 && m.Type == MessageType.VoteResponse).Reject);
+        var stale = messages.Single(m => m.To == 3 && m.Type == MessageType.AppendResponse);
+        Assert.Equal(5UL, stale.Term); // the deposed leader learns the newer term
     }
 
     /// <summary>
