@@ -7,7 +7,8 @@ namespace Cluster.Testing.Raft;
 public sealed class RaftViolationException(string message) : Exception(message);
 
 /// <summary>
-/// One seeded chaos run — message loss, duplication, delay and reordering, partitions, crashes
+/// One seeded chaos run — message loss, duplication, delay and reordering, symmetric and
+/// one-way partitions, crashes
 /// and restarts (some in the middle of a write, losing what was not yet on disk), leadership
 /// transfers, servers added, promoted and removed, logs compacted into snapshots that lagging
 /// followers must install, quorum and lease reads, proposals throughout — then healing and the checks of Raft's safety properties and liveness. The run
@@ -78,6 +79,9 @@ public static class RaftChaos
                     break;
                 case 8:
                     sim.Compact(sim.Ids[chaos.Next(all)]);
+                    break;
+                case 9:
+                    sim.CutOneWay(sim.Ids[chaos.Next(all)], sim.Ids[chaos.Next(all)]);
                     break;
                 default:
                     if (sim.Leader is { } leader && chaos.Next(3) == 0)

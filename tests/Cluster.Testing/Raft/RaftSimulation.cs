@@ -91,6 +91,9 @@ public sealed class RaftSimulation
         _cut.Add((b, a));
     }
 
+    /// <summary>An asymmetric partition: messages from <paramref name="from"/> to <paramref name="to"/> are lost, the other way still arrives.</summary>
+    public void CutOneWay(ulong from, ulong to) => _cut.Add((from, to));
+
     /// <summary>Cuts <paramref name="id"/> off from everyone.</summary>
     public void Isolate(ulong id)
     {
