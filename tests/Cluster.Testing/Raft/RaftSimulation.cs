@@ -338,6 +338,9 @@ public sealed class SimDisk(SnapshotMeta snapshot)
 
     public List<Entry> Applied { get; } = [];
 
+    /// <summary>The client commands applied, in order (membership and leader no-op entries left out).</summary>
+    public List<string> Commands => [.. Applied.Where(e => e.Type == EntryType.Normal && !e.Data.IsEmpty).Select(e => e.Data.ToStringUtf8())];
+
     /// <summary>A snapshot received from the leader, not yet installed.</summary>
     public List<Entry>? Incoming { get; set; }
 

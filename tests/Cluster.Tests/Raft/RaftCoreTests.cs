@@ -8,9 +8,6 @@ namespace Cluster.Tests.Raft;
 /// <summary>Scripted runs of the core on the simulated network: elections, replication, the safety rules of §5.</summary>
 public sealed class RaftCoreTests
 {
-    private static List<string> Commands(SimDisk disk) =>
-        [.. disk.Applied.Where(e => e.Type == EntryType.Normal && !e.Data.IsEmpty).Select(e => e.Data.ToStringUtf8())];
-
     [Fact]
     public void Three_nodes_elect_exactly_one_leader_that_all_follow()
     {
@@ -28,7 +25,7 @@ public sealed class RaftCoreTests
         var leader = sim.ElectLeader();
         Assert.True(sim.Propose(leader.Id, "x"));
         sim.Pump();
-        Assert.Equal(["x"], Commands(sim.Disks[leader.Id]));
+        Assert.Equal(["x"], sim.Disks[leader.Id].Commands);
     }
 
     [Fact]
@@ -43,7 +40,7 @@ public sealed class RaftCoreTests
 
         sim.Tick(3);
         var expected = Enumerable.Range(0, 50).Select(i => $"cmd-{i}").ToList();
-        Assert.All(sim.Disks.Values, d => Assert.Equal(expected, Commands(d)));
+        Assert.All(sim.Disks.Values, d => Assert.Equal(expected, d.Commands));
         Assert.False(sim.Propose(sim.Ids.First(id => id != leader.Id), "not a leader"));
     }
 
@@ -67,7 +64,7 @@ public sealed class RaftCoreTests
 
         sim.Heal();
         sim.Tick(30);
-        Assert.All(sim.Disks.Values, d => Assert.Equal(["committed", "after"], Commands(d)));
+        Assert.All(sim.Disks.Values, d => Assert.Equal(["committed", "after"], d.Commands));
         Assert.DoesNotContain(sim.Disks[old.Id].Entries, e => e.Data.ToStringUtf8() == "lost");
     }
 
@@ -97,7 +94,7 @@ public sealed class RaftCoreTests
         sim.Isolate(behind);
         sim.Propose(leader.Id, "only two have me");
         sim.Tick(2);
-        Assert.Equal(["only two have me"], Commands(sim.Disks[leader.Id]));
+        Assert.Equal(["only two have me"], sim.Disks[leader.Id].Commands);
 
         // The leader goes; the one behind comes back. Only the up-to-date node can win (§5.4.1).
         sim.Crash(leader.Id);
@@ -105,7 +102,7 @@ public sealed class RaftCoreTests
         var next = sim.ElectLeader();
         Assert.Equal(upToDate, next.Id);
         sim.Tick(5);
-        Assert.Equal(["only two have me"], Commands(sim.Disks[behind]));
+        Assert.Equal(["only two have me"], sim.Disks[behind].Commands);
     }
 
     /// <summary>
@@ -242,7 +239,7 @@ public sealed class RaftCoreTests
         Assert.Equal(RaftRole.Follower, old.Role);
         sim.Propose(target, "after");
         sim.Tick(2);
-        Assert.All(sim.Disks.Values, d => Assert.Equal(["before", "after"], Commands(d)));
+        Assert.All(sim.Disks.Values, d => Assert.Equal(["before", "after"], d.Commands));
     }
 
     [Fact]
@@ -263,7 +260,7 @@ public sealed class RaftCoreTests
         Assert.False(sim.Propose(old.Id, "during")); // no new entries while handing over
         sim.Tick(3);
         Assert.Equal(target, sim.Leader!.Id);
-        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"c{i}"), Commands(sim.Disks[target]));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"c{i}"), sim.Disks[target].Commands);
     }
 
     [Fact]
@@ -341,7 +338,7 @@ public sealed class RaftCoreTests
         Assert.Equal(2, appends);
         sim.Deliver = null;
         sim.Tick(2);
-        Assert.All(sim.Disks.Values, d => Assert.Equal(100, Commands(d).Count));
+        Assert.All(sim.Disks.Values, d => Assert.Equal(100, d.Commands.Count));
     }
 
     [Fact]
@@ -357,6 +354,6 @@ public sealed class RaftCoreTests
         sim.Tick(2);
         sim.Restart(follower);
         sim.Tick(10);
-        Assert.Equal(["a", "b"], Commands(sim.Disks[follower]));
+        Assert.Equal(["a", "b"], sim.Disks[follower].Commands);
     }
 }

@@ -8,9 +8,6 @@ namespace Cluster.Tests.Raft;
 /// <summary>Scripted runs of membership changes (thesis §4.1), snapshots with InstallSnapshot, and lease reads.</summary>
 public sealed class RaftMembershipAndSnapshotTests
 {
-    private static List<string> Commands(SimDisk disk) =>
-        [.. disk.Applied.Where(e => e.Type == EntryType.Normal && !e.Data.IsEmpty).Select(e => e.Data.ToStringUtf8())];
-
     private static ConfChange Change(ConfChangeType type, ulong node) => new() { Type = type, Node = node, Address = $"10.0.0.{node}:8300" };
 
     [Fact]
@@ -24,7 +21,7 @@ public sealed class RaftMembershipAndSnapshotTests
         Assert.Equal(ConfChangeResult.Accepted, leader.ProposeConfChange(Change(ConfChangeType.AddNonVoter, 4)));
         Assert.Equal(ConfChangeResult.Pending, leader.ProposeConfChange(Change(ConfChangeType.AddVoter, 4))); // one change at a time
         sim.Tick(3);
-        Assert.Equal(["before"], Commands(sim.Disks[4]));
+        Assert.Equal(["before"], sim.Disks[4].Commands);
         Assert.Equal(sim.Nodes[4].LastIndex, leader.Matches()[4]);
         Assert.Equal([4UL], sim.Nodes[4].Configuration.NonVoters);
         Assert.Equal("10.0.0.4:8300", sim.Nodes[4].Configuration.Addresses[4]);
@@ -39,10 +36,10 @@ public sealed class RaftMembershipAndSnapshotTests
         sim.Crash(others[1]);
         sim.Propose(leader.Id, "needs three");
         sim.Tick(2);
-        Assert.DoesNotContain("needs three", Commands(sim.Disks[leader.Id]));
+        Assert.DoesNotContain("needs three", sim.Disks[leader.Id].Commands);
         sim.Restart(others[0]);
         sim.Tick(3);
-        Assert.Contains("needs three", Commands(sim.Disks[sim.Leader!.Id]));
+        Assert.Contains("needs three", sim.Disks[sim.Leader!.Id].Commands);
     }
 
     [Fact]
@@ -57,7 +54,7 @@ public sealed class RaftMembershipAndSnapshotTests
         sim.Crash(voters[1]);
         sim.Propose(leader.Id, "only the leader and a non-voter");
         sim.Tick(3);
-        Assert.DoesNotContain("only the leader and a non-voter", Commands(sim.Disks[leader.Id]));
+        Assert.DoesNotContain("only the leader and a non-voter", sim.Disks[leader.Id].Commands);
 
         sim.Crash(leader.Id);
         sim.Tick(100);
@@ -95,7 +92,7 @@ public sealed class RaftMembershipAndSnapshotTests
         Assert.NotEqual(leader.Id, next.Id);
         Assert.True(sim.Propose(next.Id, "after"));
         sim.Tick(3);
-        Assert.All(sim.Ids.Where(id => id != leader.Id), id => Assert.Equal(["after"], Commands(sim.Disks[id])));
+        Assert.All(sim.Ids.Where(id => id != leader.Id), id => Assert.Equal(["after"], sim.Disks[id].Commands));
         Assert.Equal(2, next.Configuration.Voters.Count);
     }
 
@@ -121,13 +118,13 @@ public sealed class RaftMembershipAndSnapshotTests
         sim.Tick(5);
         Assert.Equal(1, sim.SnapshotsSent);
         Assert.Equal(leader.Snapshot.Index, sim.Disks[lagging].Snapshot.Index);
-        Assert.Equal([.. Enumerable.Range(0, 20).Select(i => $"c{i}"), "after the snapshot"], Commands(sim.Disks[lagging]));
+        Assert.Equal([.. Enumerable.Range(0, 20).Select(i => $"c{i}"), "after the snapshot"], sim.Disks[lagging].Commands);
 
         // It restarts from its own snapshot too.
         sim.Crash(lagging);
         sim.Restart(lagging);
         sim.Tick(3);
-        Assert.Equal(Commands(sim.Disks[leader.Id]), Commands(sim.Disks[lagging]));
+        Assert.Equal(sim.Disks[leader.Id].Commands, sim.Disks[lagging].Commands);
     }
 
     [Fact]
@@ -147,7 +144,7 @@ public sealed class RaftMembershipAndSnapshotTests
         leader.ProposeConfChange(Change(ConfChangeType.AddNonVoter, 4));
         sim.Tick(5);
         Assert.Equal(2, sim.SnapshotsSent);
-        Assert.Equal(["c0", "c1", "c2", "c3", "c4"], Commands(sim.Disks[4]));
+        Assert.Equal(["c0", "c1", "c2", "c3", "c4"], sim.Disks[4].Commands);
         Assert.Equal([4UL], sim.Nodes[4].Configuration.NonVoters);
         Assert.Equal([1UL, 2, 3], sim.Nodes[4].Configuration.Voters);
     }
