@@ -125,7 +125,8 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(command);
         var pending = new Pending(command, cancellationToken);
         Enqueue(pending);
-        return pending.Done.Task;
+        // A cancelled caller stops waiting; the command may still commit (as with any timeout).
+        return cancellationToken.CanBeCanceled ? pending.Done.Task.WaitAsync(cancellationToken) : pending.Done.Task;
     }
 
     /// <summary>

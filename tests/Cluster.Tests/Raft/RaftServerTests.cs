@@ -89,6 +89,22 @@ public sealed class RaftServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_proposal_that_cannot_commit_gives_its_caller_back_on_cancellation()
+    {
+        await StartClusterAsync(3);
+        var leader = await LeaderAsync();
+        foreach (var follower in _nodes.Values.Where(n => n != leader))
+        {
+            await follower.StopRaftAsync(); // no quorum left
+        }
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => leader.Raft.ProposeAsync(ByteString.CopyFromUtf8("stuck"), cancel.Token));
+        Assert.True(error is OperationCanceledException or NotLeaderException, error.ToString()); // NotLeader if it already stepped down for lack of a quorum
+        Assert.DoesNotContain("stuck", leader.Machine.Applied);
+    }
+
+    [Fact]
     public async Task Leadership_moves_on_request()
     {
         await StartClusterAsync(3);
