@@ -111,6 +111,11 @@ public sealed class RaftSimulation
     public void Crash(ulong id)
     {
         Down.Add(id);
+        foreach (var lost in _inFlight.Concat(_delayed).Where(m => m.To == id).ToList())
+        {
+            Lost(lost); // a transfer to a server that died fails, and its sender hears so
+        }
+
         _inFlight.RemoveAll(m => m.To == id || m.From == id);
         _delayed.RemoveAll(m => m.To == id || m.From == id);
     }
