@@ -221,6 +221,7 @@ public sealed partial class GossipNode
         member.Status = MemberStatus.Suspect;
         member.Since = _now;
         member.Suspicion = NewSuspicion(from);
+        _suspects.Add(node);
         Broadcast(node, new Broadcast { Suspect = new Suspect { Node = node, Incarnation = incarnation, From = from } });
     }
 
@@ -274,9 +275,17 @@ public sealed partial class GossipNode
 
     private void CheckSuspicions()
     {
-        foreach (var member in _members.Values.Where(m => m.Suspicion is not null && _now >= m.Suspicion.Deadline).ToList())
+        foreach (var name in _suspects.ToList())
         {
-            DeadMember(new Dead { Node = member.Name, Incarnation = member.Incarnation, From = Name });
+            if (!_members.TryGetValue(name, out var member) || member.Suspicion is null)
+            {
+                _suspects.Remove(name);
+            }
+            else if (_now >= member.Suspicion.Deadline)
+            {
+                _suspects.Remove(name);
+                DeadMember(new Dead { Node = member.Name, Incarnation = member.Incarnation, From = Name });
+            }
         }
     }
 

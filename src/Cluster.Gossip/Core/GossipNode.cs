@@ -21,6 +21,10 @@ public sealed partial class GossipNode
     private readonly Dictionary<uint, Probe> _probes = [];
     private readonly Dictionary<uint, Relay> _relays = [];
     private readonly HashSet<(ulong Lamport, string Name)> _seenEvents = [];
+
+    // Members under suspicion, and when each stops being dead-or-left news worth keeping (cheap checks at a thousand members).
+    private readonly HashSet<string> _suspects = new(StringComparer.Ordinal);
+    private TimeSpan _nextReap;
     private List<Outgoing> _outbox = [];
     private List<MembershipEvent> _events = [];
     private List<UserEvent> _userEvents = [];
@@ -166,7 +170,11 @@ public sealed partial class GossipNode
             }
         }
 
-        Reap();
+        if (_now >= _nextReap)
+        {
+            _nextReap = _now + _options.ProbeInterval;
+            Reap();
+        }
     }
 
     /// <summary>The earliest time something is due (for a driver that sleeps in between).</summary>
@@ -185,9 +193,12 @@ public sealed partial class GossipNode
                 due = Min(due, relay.Deadline);
             }
 
-            foreach (var member in _members.Values.Where(m => m.Suspicion is not null))
+            foreach (var name in _suspects)
             {
-                due = Min(due, member.Suspicion!.Deadline);
+                if (_members.TryGetValue(name, out var member) && member.Suspicion is { } suspicion)
+                {
+                    due = Min(due, suspicion.Deadline);
+                }
             }
 
             return due;
@@ -202,12 +213,31 @@ public sealed partial class GossipNode
 
     private int RetransmitLimit => _options.RetransmitMult * (int)Math.Ceiling(Math.Log10(_members.Count + 1));
 
-    /// <summary>Members other than this one (and <paramref name="except"/>) that are alive or suspect, in random order.</summary>
+    /// <summary>Up to <paramref name="count"/> random members other than this one (and <paramref name="except"/>) that are alive or suspect.</summary>
     private List<State> RandomMembers(int count, string? except) =>
-        [.. _members.Values
-            .Where(m => m.Name != Name && m.Name != except && m.Status is MemberStatus.Alive or MemberStatus.Suspect)
-            .OrderBy(_ => _random.Next())
-            .Take(count)];
+        Sample(count, m => m.Name != except && m.Status is MemberStatus.Alive or MemberStatus.Suspect);
+
+    /// <summary>A uniform sample without replacement (partial Fisher-Yates): O(N) to filter, O(count) to pick.</summary>
+    private List<State> Sample(int count, Func<State, bool> eligible)
+    {
+        var candidates = new List<State>();
+        foreach (var member in _members.Values)
+        {
+            if (member.Name != Name && eligible(member))
+            {
+                candidates.Add(member);
+            }
+        }
+
+        count = Math.Min(count, candidates.Count);
+        for (var i = 0; i < count; i++)
+        {
+            var j = _random.Next(i, candidates.Count);
+            (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+        }
+
+        return candidates.GetRange(0, count);
+    }
 
     /// <summary>An empty packet from this member; <see cref="Send"/> fills it with broadcasts.</summary>
     private Packet NewPacket() => new() { From = Name, FromAddress = _options.Address };
@@ -226,10 +256,7 @@ public sealed partial class GossipNode
         }
 
         // Recently dead members get the news too, so a member wrongly declared dead hears it and refutes.
-        foreach (var peer in _members.Values
-                     .Where(m => m.Name != Name && (m.Status is MemberStatus.Alive or MemberStatus.Suspect || (m.Status == MemberStatus.Dead && _now - m.Since < _options.ProbeInterval * 4)))
-                     .OrderBy(_ => _random.Next())
-                     .Take(_options.GossipNodes))
+        foreach (var peer in Sample(_options.GossipNodes, m => m.Status is MemberStatus.Alive or MemberStatus.Suspect || (m.Status == MemberStatus.Dead && _now - m.Since < _options.ProbeInterval * 4)))
         {
             if (_broadcasts.Count == 0)
             {

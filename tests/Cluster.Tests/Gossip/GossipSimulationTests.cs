@@ -144,3 +144,39 @@ public sealed class GossipSimulationTests
         Assert.Contains(sim.Events, e => e.Event.Kind == MembershipEventKind.Updated && e.Event.Member.Name == "n7");
     }
 }
+
+/// <summary>Packets that make no sense are counted and dropped by the core; membership does not move.</summary>
+public sealed class GossipMalformedInputTests
+{
+    [Fact]
+    public void Senseless_packets_change_nothing()
+    {
+        var node = new GossipNode(new GossipOptions { Name = "a", Address = "10.0.0.1:8301" }, new Random(1), TimeSpan.Zero);
+        node.Merge(new PushPull { From = "b", Members = { new MemberState { Node = "b", Address = "10.0.0.2:8301", Incarnation = 1 } } }, TimeSpan.Zero);
+        var before = node.Members.Select(m => (m.Name, m.Status, m.Incarnation)).ToList();
+        var now = TimeSpan.FromMilliseconds(1);
+
+        Packet[] packets =
+        [
+            new Packet(), // no sender
+            new Packet { From = "b" }, // no address to answer
+            new Packet { From = "a", FromAddress = "10.0.0.9:8301", Ping = new Ping { Seq = 1 } }, // claims to be us
+            new Packet { From = "b", FromAddress = "10.0.0.2:8301", Ping = new Ping { Seq = 2, Target = "someone-else" } },
+            new Packet { From = "b", FromAddress = "10.0.0.2:8301", IndirectPing = new IndirectPing { Seq = 3, Target = "c" } }, // no target address
+            new Packet { From = "b", FromAddress = "10.0.0.2:8301", Ack = new Ack { Seq = 12345 } }, // answers nothing we asked
+            new Packet { From = "b", FromAddress = "10.0.0.2:8301", Nack = new Nack { Seq = 777 } },
+            new Packet { From = "b", FromAddress = "10.0.0.2:8301", Broadcasts = { new Broadcast(), new Broadcast { Alive = new Alive { Node = "c" } }, new Broadcast { Suspect = new Suspect() }, new Broadcast { Dead = new Dead() }, new Broadcast { Event = new UserEvent() } } },
+            new Packet { From = "b", FromAddress = "10.0.0.2:8301", Broadcasts = { new Broadcast { Suspect = new Suspect { Node = "nobody", Incarnation = 5, From = "b" } }, new Broadcast { Dead = new Dead { Node = "b", Incarnation = 0, From = "x" } } } }, // unknown member; stale incarnation
+        ];
+        foreach (var packet in packets)
+        {
+            node.Receive(packet, now);
+        }
+
+        node.Merge(new PushPull { From = "b", Members = { new MemberState(), new MemberState { Node = "c" } } }, now);
+
+        Assert.Equal(before, node.Members.Select(m => (m.Name, m.Status, m.Incarnation)).ToList());
+        Assert.True(node.Refused >= 9);
+        Assert.DoesNotContain(node.TakeOutbox(), o => o is SendPacket { Packet.ProbeCase: Packet.ProbeOneofCase.Ack } send && send.Packet.Ack.Seq == 2);
+    }
+}

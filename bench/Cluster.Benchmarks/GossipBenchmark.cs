@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cluster.Gossip.Core;
+using Cluster.Gossip.Wire;
+using Cluster.Testing.Gossip;
+
+namespace Cluster.Benchmarks;
+
+/// <summary>
+/// Failure detection of the gossip core at 50, 200 and 1,000 simulated members with default
+/// settings (virtual time, seeded): time until the first member declares a killed member
+/// failed and until every member knows, beside memberlist's model; bytes sent per member per
+/// second; false positives with 10% packet loss and with one member starved of CPU.
+/// </summary>
+internal static class GossipBenchmark
+{
+    public static void Run(int[] sizes, int seed)
+    {
+        var defaults = new GossipOptions { Name = "x", Address = "x" };
+        Console.WriteLine($"# Gossip benchmark (simulated network, virtual time, seed {seed}): probe {defaults.ProbeInterval.TotalSeconds} s, probe timeout {defaults.ProbeTimeout.TotalMilliseconds} ms, {defaults.IndirectChecks} indirect checks, suspicion mult {defaults.SuspicionMult} (max x{defaults.SuspicionMaxTimeoutMult}), gossip {defaults.GossipInterval.TotalMilliseconds} ms to {defaults.GossipNodes}, latency 1-5 ms");
+        Console.WriteLine();
+        Console.WriteLine("| members | first declared failed s | all know s | model s (2 probes + 4·log10(N+1) probes + log2 N gossip rounds) | all-know / model | bytes/member/s | false positives, 10% loss (120 s) | false positives, starved member (120 s) | wall s |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var size in sizes)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var sim = new GossipSimulation(size, seed);
+            sim.Run(TimeSpan.FromSeconds(15));
+
+            var bytesBefore = sim.BytesSent;
+            var window = TimeSpan.FromSeconds(10);
+            sim.Run(window);
+            var bytesPerMemberPerSecond = (sim.BytesSent - bytesBefore) / (double)size / window.TotalSeconds;
+
+            var victim = $"n{size / 2}";
+            var killedAt = sim.Now;
+            sim.Kill(victim);
+            var all = sim.RunUntil(() => sim.AllSee(victim, MemberStatus.Dead), TimeSpan.FromSeconds(300));
+            var first = sim.Events.Where(e => e.At >= killedAt && e.Event.Kind == MembershipEventKind.Failed && e.Event.Member.Name == victim).Select(e => e.At - killedAt).DefaultIfEmpty(TimeSpan.Zero).Min();
+            var model = (defaults.ProbeInterval * 2) + (defaults.ProbeInterval * (4 * Math.Log10(size + 1))) + (defaults.GossipInterval * Math.Ceiling(Math.Log2(size)));
+
+            var lossy = new GossipSimulation(size, seed + 1) { LossRate = 0.1 };
+            lossy.Run(TimeSpan.FromSeconds(120));
+            var lossFalse = lossy.Events.Count(e => e.Event.Kind == MembershipEventKind.Failed);
+
+            var starved = new GossipSimulation(size, seed + 2);
+            starved.Run(TimeSpan.FromSeconds(10));
+            starved.Starved.Add("n1");
+            starved.Run(TimeSpan.FromSeconds(120));
+            var starvedFalse = starved.Events.Count(e => e.Event.Kind == MembershipEventKind.Failed);
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {size} | {first.TotalSeconds:F2} | {(all is null ? "never" : all.Value.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture))} | {model.TotalSeconds:F2} | {(all is null ? "-" : (all.Value / model).ToString("F2", CultureInfo.InvariantCulture))}x | {bytesPerMemberPerSecond:F0} | {lossFalse} | {starvedFalse} | {Stopwatch.GetElapsedTime(start).TotalSeconds:F0} |"));
+        }
+    }
+}
