@@ -9,28 +9,33 @@ namespace Cluster.Gossip.Core;
 /// </summary>
 internal sealed class BroadcastQueue
 {
-    private readonly List<Item> _items = [];
+    private readonly Dictionary<string, Item> _items = new(StringComparer.Ordinal);
+    private long _added;
 
     public int Count => _items.Count;
 
-    public void Add(string key, Broadcast broadcast)
-    {
-        _items.RemoveAll(i => i.Key == key);
-        _items.Add(new Item(key, broadcast));
-    }
+    public void Add(string key, Broadcast broadcast) => _items[key] = new Item(key, broadcast, _added++);
 
-    public Broadcast? Find(string key) => _items.Find(i => i.Key == key)?.Broadcast;
-
-    /// <summary>Broadcasts that fit in <paramref name="budget"/> bytes, each counted as sent once more.</summary>
+    /// <summary>Broadcasts that fit in <paramref name="budget"/> bytes, each counted as sent once more; <paramref name="first"/>'s goes first.</summary>
     public List<Broadcast> Take(int budget, int limit, string? first = null)
     {
         var taken = new List<Broadcast>();
-        var ordered = _items.OrderBy(i => i.Key == first ? -1 : i.Transmits).ToList();
-        foreach (var item in ordered)
+        if (_items.Count == 0)
         {
-            var size = item.Broadcast.CalculateSize() + 4;
+            return taken;
+        }
+
+        // Least-sent first, newest first among equals (fresh news spreads fastest).
+        foreach (var item in _items.Values.OrderBy(i => i.Key == first ? -1 : i.Transmits).ThenByDescending(i => i.Order).ToList())
+        {
+            var size = item.Size + 4;
             if (size > budget)
             {
+                if (budget < 16)
+                {
+                    break;
+                }
+
                 continue;
             }
 
@@ -38,18 +43,22 @@ internal sealed class BroadcastQueue
             taken.Add(item.Broadcast);
             if (++item.Transmits >= limit)
             {
-                _items.Remove(item);
+                _items.Remove(item.Key);
             }
         }
 
         return taken;
     }
 
-    private sealed class Item(string key, Broadcast broadcast)
+    private sealed class Item(string key, Broadcast broadcast, long order)
     {
         public string Key { get; } = key;
 
         public Broadcast Broadcast { get; } = broadcast;
+
+        public long Order { get; } = order;
+
+        public int Size { get; } = broadcast.CalculateSize();
 
         public int Transmits { get; set; }
     }
