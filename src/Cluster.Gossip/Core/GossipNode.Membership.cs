@@ -222,6 +222,14 @@ public sealed partial class GossipNode
         member.Since = _now;
         member.Suspicion = NewSuspicion(from);
         _suspects.Add(node);
+
+        // A few members (about eight, whatever the pool's size) probe a new suspect next rather
+        // than in turn: confirmations, or the suspect's refutation, come within a probe or two
+        // instead of waiting for the round robin, without every member probing it at once.
+        if (from != Name && _random.NextDouble() < Math.Min(1.0, 8.0 / Math.Max(1, AliveCount)))
+        {
+            _probeOrder.Insert(Math.Min(_probeIndex, _probeOrder.Count), node);
+        }
         Broadcast(node, new Broadcast { Suspect = new Suspect { Node = node, Incarnation = incarnation, From = from } });
     }
 
