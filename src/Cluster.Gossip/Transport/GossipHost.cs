@@ -1,0 +1,292 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Cluster.Gossip.Core;
+using Cluster.Gossip.Security;
+using Cluster.Gossip.Wire;
+using Google.Protobuf;
+
+namespace Cluster.Gossip.Transport;
+
+/// <summary>
+/// Runs a <see cref="GossipNode"/> on real sockets: UDP for packets, TCP on the same port for
+/// push-pull and the fallback probe (frames of <c>[kind][u32 length][codec bytes]</c>). The node is
+/// touched under one lock; a 10 ms tick drives its timers. Every byte from the network goes
+/// through the <see cref="PacketCodec"/> first, so undecodable input never reaches the protocol.
+/// </summary>
+public sealed class GossipHost : IAsyncDisposable
+{
+    private const byte FramePacket = 1;
+    private const byte FramePushPull = 2;
+    private static readonly TimeSpan TcpTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly GossipNode _node;
+    private readonly PacketCodec _codec;
+    private readonly TimeProvider _time;
+    private readonly long _start;
+    private readonly Lock _gate = new();
+    private readonly UdpClient _udp;
+    private readonly TcpListener _tcp;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private readonly List<MembershipEvent> _events = [];
+
+    private GossipHost(GossipOptions options, PacketCodec codec, TimeProvider time, Random random, UdpClient udp, TcpListener tcp)
+    {
+        _codec = codec;
+        _time = time;
+        _start = time.GetTimestamp();
+        _udp = udp;
+        _tcp = tcp;
+        _node = new GossipNode(options, random, TimeSpan.Zero);
+    }
+
+    public string Address { get; private init; } = "";
+
+    public long DroppedPackets => _codec.Dropped;
+
+    /// <summary>
+    /// Binds UDP and TCP on <paramref name="bind"/> (port 0 picks one, the same for both) and
+    /// starts a member whose address is the bound one.
+    /// </summary>
+    public static GossipHost Start(IPEndPoint bind, Func<string, GossipOptions> options, Keyring? keyring, string label, TimeProvider? time = null, Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(options);
+        for (var attempt = 0; ; attempt++)
+        {
+            var udp = new UdpClient(bind);
+            var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+            var tcp = new TcpListener(bind.Address, port);
+            try
+            {
+                tcp.Start();
+            }
+            catch (SocketException) when (bind.Port == 0 && attempt < 10)
+            {
+                udp.Dispose(); // the TCP side of that port is taken: pick another
+                continue;
+            }
+
+            var address = $"{bind.Address}:{port}";
+            var host = new GossipHost(options(address), new PacketCodec(keyring, label), time ?? TimeProvider.System, random ?? new Random(), udp, tcp) { Address = address };
+            host._loops.Add(Task.Run(host.ReceiveUdpAsync));
+            host._loops.Add(Task.Run(host.AcceptTcpAsync));
+            host._loops.Add(Task.Run(host.TickAsync));
+            return host;
+        }
+    }
+
+    public void Join(IEnumerable<string> addresses) => Do(node => node.Join(addresses));
+
+    public void Leave() => Do(node => node.Leave());
+
+    public IReadOnlyList<Member> Members
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _node.Members;
+            }
+        }
+    }
+
+    public Member? Find(string name)
+    {
+        lock (_gate)
+        {
+            return _node.Find(name);
+        }
+    }
+
+    public List<MembershipEvent> TakeEvents()
+    {
+        lock (_gate)
+        {
+            var taken = _events.ToList();
+            _events.Clear();
+            return taken;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _udp.Dispose();
+        _tcp.Stop();
+        try
+        {
+            await Task.WhenAll(_loops);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+        }
+
+        _stopping.Dispose();
+    }
+
+    private TimeSpan Now => _time.GetElapsedTime(_start);
+
+    private void Do(Action<GossipNode> action)
+    {
+        List<Outgoing> outbox;
+        lock (_gate)
+        {
+            action(_node);
+            outbox = _node.TakeOutbox();
+            _events.AddRange(_node.TakeEvents());
+        }
+
+        foreach (var outgoing in outbox)
+        {
+            _ = SendAsync(outgoing);
+        }
+    }
+
+    private async Task TickAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10), _time);
+        while (await timer.WaitForNextTickAsync(_stopping.Token))
+        {
+            var now = Now;
+            Do(node => node.Tick(now));
+        }
+    }
+
+    private async Task ReceiveUdpAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            UdpReceiveResult received;
+            try
+            {
+                received = await _udp.ReceiveAsync(_stopping.Token);
+            }
+            catch (SocketException)
+            {
+                continue; // ICMP port unreachable from an earlier send surfaces here on Linux
+            }
+
+            if (_codec.DecodePacket(received.Buffer) is { } packet)
+            {
+                var now = Now;
+                Do(node => node.Receive(packet, now));
+            }
+        }
+    }
+
+    private async Task AcceptTcpAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            var client = await _tcp.AcceptTcpClientAsync(_stopping.Token);
+            _ = Task.Run(async () =>
+            {
+                using (client)
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                    timeout.CancelAfter(TcpTimeout);
+                    try
+                    {
+                        await ServeTcpAsync(client.GetStream(), timeout.Token);
+                    }
+                    catch (Exception exception) when (exception is IOException or OperationCanceledException or SocketException or InvalidDataException)
+                    {
+                        // a broken or hostile stream ends here; the member carries on
+                    }
+                }
+            });
+        }
+    }
+
+    private async Task ServeTcpAsync(NetworkStream stream, CancellationToken cancellationToken)
+    {
+        var (kind, payload) = await ReadFrameAsync(stream, cancellationToken);
+        var now = Now;
+        if (kind == FramePacket && _codec.DecodePacket(payload) is { } packet)
+        {
+            Do(node => node.Receive(packet, now, reliable: true));
+        }
+        else if (kind == FramePushPull && _codec.DecodePushPull(payload) is { } remote)
+        {
+            PushPull local = null!;
+            Do(node =>
+            {
+                local = node.LocalState(remote.Join);
+                node.Merge(remote, now);
+            });
+            await WriteFrameAsync(stream, FramePushPull, _codec.Encode(local), cancellationToken);
+        }
+    }
+
+    private async Task SendAsync(Outgoing outgoing)
+    {
+        try
+        {
+            switch (outgoing)
+            {
+                case SendPacket send:
+                    await _udp.SendAsync(_codec.Encode(send.Packet), Endpoint(send.Address), _stopping.Token);
+                    break;
+                case SendReliable reliable:
+                    await TcpAsync(reliable.Address, FramePacket, reliable.Packet, expectReply: false);
+                    break;
+                case StartPushPull pushPull:
+                    PushPull local = null!;
+                    Do(node => local = node.LocalState(pushPull.Join));
+                    await TcpAsync(pushPull.Address, FramePushPull, local, expectReply: true);
+                    break;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or SocketException or ObjectDisposedException or InvalidDataException or FormatException)
+        {
+            // Unreachable peers are what the protocol is for; nothing to do here.
+        }
+    }
+
+    private async Task TcpAsync(string address, byte kind, IMessage message, bool expectReply)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(TcpTimeout);
+        using var client = new TcpClient();
+        await client.ConnectAsync(Endpoint(address), timeout.Token);
+        var stream = client.GetStream();
+        await WriteFrameAsync(stream, kind, _codec.Encode(message), timeout.Token);
+        if (expectReply)
+        {
+            var (_, payload) = await ReadFrameAsync(stream, timeout.Token);
+            if (_codec.DecodePushPull(payload) is { } remote)
+            {
+                var now = Now;
+                Do(node => node.Merge(remote, now));
+            }
+        }
+    }
+
+    private static IPEndPoint Endpoint(string address) => IPEndPoint.Parse(address);
+
+    private static async Task WriteFrameAsync(Stream stream, byte kind, byte[] payload, CancellationToken cancellationToken)
+    {
+        var header = new byte[5];
+        header[0] = kind;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(1), (uint)payload.Length);
+        await stream.WriteAsync(header, cancellationToken);
+        await stream.WriteAsync(payload, cancellationToken);
+    }
+
+    private static async Task<(byte Kind, byte[] Payload)> ReadFrameAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var header = new byte[5];
+        await stream.ReadExactlyAsync(header, cancellationToken);
+        var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
+        if (length > 16 << 20)
+        {
+            throw new InvalidDataException($"a {length}-byte gossip frame is over the limit");
+        }
+
+        var payload = new byte[length];
+        await stream.ReadExactlyAsync(payload, cancellationToken);
+        return (header[0], payload);
+    }
+}

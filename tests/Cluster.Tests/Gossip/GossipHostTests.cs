@@ -1,0 +1,85 @@
+using System.Net;
+using Cluster.Gossip.Core;
+using Cluster.Gossip.Security;
+using Cluster.Gossip.Transport;
+using Cluster.Gossip.Wire;
+
+namespace Cluster.Tests.Gossip;
+
+/// <summary>Gossip members on real UDP and TCP sockets on loopback, encrypted, with fast timers.</summary>
+public sealed class GossipHostTests : IAsyncLifetime
+{
+    private static readonly byte[] Key = Keyring.ParseKey(Keyring.GenerateKey());
+    private readonly List<GossipHost> _hosts = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    private static GossipOptions Fast(string name, string address) => new()
+    {
+        Name = name,
+        Address = address,
+        ProbeInterval = TimeSpan.FromMilliseconds(200),
+        ProbeTimeout = TimeSpan.FromMilliseconds(100),
+        GossipInterval = TimeSpan.FromMilliseconds(50),
+        PushPullInterval = TimeSpan.FromSeconds(5),
+    };
+
+    private GossipHost Start(string name, byte[] key)
+    {
+        var host = GossipHost.Start(new IPEndPoint(IPAddress.Loopback, 0), address => Fast(name, address), new Keyring([key]), "lan:dc1", random: new Random(name.GetHashCode(StringComparison.Ordinal)));
+        _hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>Polls real sockets' state (bounded).</summary>
+    private static async Task<TimeSpan> EventuallyAsync(Func<bool> condition, TimeSpan limit)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > limit)
+            {
+                throw new TimeoutException($"not within {limit}");
+            }
+
+            await Task.Delay(10);
+        }
+
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
+    [Fact]
+    public async Task Members_meet_over_encrypted_udp_and_tcp_and_a_killed_one_is_declared_failed_within_the_model()
+    {
+        var hosts = Enumerable.Range(0, 5).Select(i => Start($"m{i}", Key)).ToList();
+        foreach (var host in hosts.Skip(1))
+        {
+            host.Join([hosts[0].Address]);
+        }
+
+        await EventuallyAsync(() => hosts.All(h => h.Members.Count(m => m.Status == MemberStatus.Alive) == 5), TimeSpan.FromSeconds(20));
+
+        var intruder = Start("intruder", Keyring.ParseKey(Keyring.GenerateKey())); // wrong key
+        intruder.Join([hosts[0].Address]);
+        await EventuallyAsync(() => hosts[0].DroppedPackets > 0, TimeSpan.FromSeconds(10));
+        Assert.All(hosts, h => Assert.Null(h.Find("intruder")));
+
+        var victim = hosts[3];
+        hosts.Remove(victim);
+        _hosts.Remove(victim);
+        await victim.DisposeAsync(); // the process is gone: no leave message
+        var options = Fast("x", "x");
+        var model = (options.ProbeInterval * 2) + (options.ProbeInterval * (4 * Math.Log10(5 + 1))) + (options.GossipInterval * Math.Ceiling(Math.Log2(5)));
+        var took = await EventuallyAsync(() => hosts.All(h => h.Find("m3")?.Status == MemberStatus.Dead), TimeSpan.FromSeconds(30));
+        Assert.True(took <= model * 2, $"all knew after {took}; the model is {model}"); // twice the model: real timers on a busy 2-core CI machine
+        Assert.DoesNotContain(hosts.SelectMany(h => h.TakeEvents()), e => e.Kind == MembershipEventKind.Failed && e.Member.Name != "m3");
+    }
+}
