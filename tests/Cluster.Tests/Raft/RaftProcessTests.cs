@@ -34,6 +34,7 @@ public sealed class RaftProcessTests : IAsyncLifetime
         _cluster = await RaftProcessCluster.StartAsync(3, _root, "--snapshot-threshold", "200");
         var cluster = _cluster;
         var acknowledged = new ConcurrentDictionary<string, ByteString>();
+        var progress = new AckProgress();
         var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         using var stop = new CancellationTokenSource();
         var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
@@ -46,6 +47,7 @@ public sealed class RaftProcessTests : IAsyncLifetime
                 if (cluster.IsRunning(target) && await cluster.TryPutAsync(target, key, value, RpcTimeout) is not null)
                 {
                     acknowledged[key] = value;
+                    progress.Advance();
                     continue;
                 }
 
@@ -57,15 +59,15 @@ public sealed class RaftProcessTests : IAsyncLifetime
 
         for (var round = 0; round < 3; round++)
         {
-            await GrowsAsync(acknowledged, by: 150);
+            await progress.GrowsAsync(by: 150);
             leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
             await cluster.KillAsync(leader);
             await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), notThis: leader);
-            await GrowsAsync(acknowledged, by: 50); // writes resume on the new leader
+            await progress.GrowsAsync(by: 50); // writes resume on the new leader
             await cluster.RestartAsync(leader);
         }
 
-        await GrowsAsync(acknowledged, by: 50);
+        await progress.GrowsAsync(by: 50);
         await stop.CancelAsync();
         await Task.WhenAll(writers);
         Assert.True(acknowledged.Count >= 750);
@@ -91,16 +93,6 @@ public sealed class RaftProcessTests : IAsyncLifetime
         await AllPresentAsync(cluster, leader, acknowledged);
     }
 
-    private static async Task GrowsAsync(ConcurrentDictionary<string, ByteString> acknowledged, int by)
-    {
-        var target = acknowledged.Count + by;
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (acknowledged.Count < target)
-        {
-            await Task.Delay(20, deadline.Token);
-        }
-    }
-
     private static async Task AllPresentAsync(RaftProcessCluster cluster, ulong leader, ConcurrentDictionary<string, ByteString> acknowledged)
     {
         var missing = new ConcurrentBag<string>();
@@ -115,5 +107,36 @@ public sealed class RaftProcessTests : IAsyncLifetime
         });
 
         Assert.Empty(missing);
+    }
+
+    /// <summary>Counts acknowledged writes; waiters wake when the count reaches their target (bounded), no polling.</summary>
+    private sealed class AckProgress
+    {
+        private readonly Lock _gate = new();
+        private readonly List<(long Target, TaskCompletionSource Reached)> _waiters = [];
+        private long _count;
+
+        public void Advance()
+        {
+            lock (_gate)
+            {
+                _count++;
+                foreach (var waiter in _waiters.Where(w => w.Target <= _count).ToList())
+                {
+                    waiter.Reached.TrySetResult();
+                    _waiters.Remove(waiter);
+                }
+            }
+        }
+
+        public Task GrowsAsync(int by)
+        {
+            lock (_gate)
+            {
+                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiters.Add((_count + by, reached));
+                return reached.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            }
+        }
     }
 }
