@@ -11,7 +11,8 @@ namespace Cluster.Gossip.Transport;
 /// <summary>
 /// Runs a <see cref="GossipNode"/> on real sockets: UDP for packets, TCP on the same port for
 /// push-pull and the fallback probe (frames of <c>[kind][u32 length][codec bytes]</c>). The node is
-/// touched under one lock; a 10 ms tick drives its timers. Every byte from the network goes
+/// touched under one lock; its timers run when the node says they are due (<see cref="GossipNode.NextDue"/>),
+/// re-checked whenever input may have moved that time earlier. Every byte from the network goes
 /// through the <see cref="PacketCodec"/> first, so undecodable input never reaches the protocol.
 /// </summary>
 public sealed class GossipHost : IAsyncDisposable
@@ -19,6 +20,7 @@ public sealed class GossipHost : IAsyncDisposable
     private const byte FramePacket = 1;
     private const byte FramePushPull = 2;
     private static readonly TimeSpan TcpTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan MaxSleep = TimeSpan.FromMilliseconds(100);
 
     private readonly GossipNode _node;
     private readonly PacketCodec _codec;
@@ -30,6 +32,7 @@ public sealed class GossipHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private readonly List<MembershipEvent> _events = [];
+    private readonly SemaphoreSlim _wake = new(0, 1);
 
     private GossipHost(GossipOptions options, PacketCodec codec, TimeProvider time, Random random, UdpClient udp, TcpListener tcp)
     {
@@ -124,11 +127,12 @@ public sealed class GossipHost : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        _wake.Dispose();
     }
 
     private TimeSpan Now => _time.GetElapsedTime(_start);
 
-    private void Do(Action<GossipNode> action)
+    private void Do(Action<GossipNode> action, bool wake = true)
     {
         List<Outgoing> outbox;
         lock (_gate)
@@ -136,6 +140,17 @@ public sealed class GossipHost : IAsyncDisposable
             action(_node);
             outbox = _node.TakeOutbox();
             _events.AddRange(_node.TakeEvents());
+        }
+
+        if (wake && _wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release(); // the next due time may have moved earlier
+            }
+            catch (SemaphoreFullException)
+            {
+            }
         }
 
         foreach (var outgoing in outbox)
@@ -146,11 +161,27 @@ public sealed class GossipHost : IAsyncDisposable
 
     private async Task TickAsync()
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10), _time);
-        while (await timer.WaitForNextTickAsync(_stopping.Token))
+        while (!_stopping.IsCancellationRequested)
         {
+            TimeSpan due;
+            lock (_gate)
+            {
+                due = _node.NextDue;
+            }
+
+            var wait = due - Now;
+            if (wait > TimeSpan.Zero)
+            {
+                // Bounded, so a clock that jumps or a missed wake costs at most this much.
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                var woken = _wake.WaitAsync(waiting.Token);
+                await Task.WhenAny(woken, Task.Delay(wait < MaxSleep ? wait : MaxSleep, _time, waiting.Token));
+                await waiting.CancelAsync();
+                continue;
+            }
+
             var now = Now;
-            Do(node => node.Tick(now));
+            Do(node => node.Tick(now), wake: false);
         }
     }
 
