@@ -70,6 +70,11 @@ public sealed class GossipHost : IAsyncDisposable
                 udp.Dispose(); // the TCP side of that port is taken: pick another
                 continue;
             }
+            catch
+            {
+                udp.Dispose();
+                throw;
+            }
 
             var address = $"{bind.Address}:{port}";
             var host = new GossipHost(options(address), new PacketCodec(keyring, label), time ?? TimeProvider.System, random ?? new Random(), udp, tcp) { Address = address };
