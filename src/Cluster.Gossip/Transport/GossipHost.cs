@@ -33,6 +33,7 @@ public sealed class GossipHost : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly List<MembershipEvent> _events = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private GossipHost(GossipOptions options, PacketCodec codec, TimeProvider time, Random random, UdpClient udp, TcpListener tcp)
     {
@@ -45,6 +46,12 @@ public sealed class GossipHost : IAsyncDisposable
     }
 
     public string Address { get; private init; } = "";
+
+    /// <summary>
+    /// Completes after the member next handles anything (a packet, a timer, a call). Take it, look
+    /// at the state, then await it: a waiter never misses a change and never polls.
+    /// </summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
 
     public long DroppedPackets => _codec.Dropped;
 
@@ -146,6 +153,8 @@ public sealed class GossipHost : IAsyncDisposable
             outbox = _node.TakeOutbox();
             _events.AddRange(_node.TakeEvents());
         }
+
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
         if (wake && _wake.CurrentCount == 0)
         {

@@ -39,6 +39,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private long _proposalCount;
     private DateTimeOffset? _lastContact;
     private volatile RaftStats? _stats;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RaftServer(RaftServerOptions options, IStateMachine stateMachine, ILoggerFactory loggerFactory)
     {
@@ -55,6 +56,12 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
 
     /// <summary>Register it on the gRPC server that listens at <see cref="RaftServerOptions.Address"/>.</summary>
     public RaftTransport Transport { get; }
+
+    /// <summary>
+    /// Completes when the loop finishes its next turn (state may have changed). Take it, look at
+    /// the state, then await it: a waiter never misses a change and never polls.
+    /// </summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
 
     /// <summary>The latest view, refreshed every loop turn (null before start).</summary>
     public RaftStats? Stats => _stats;
@@ -544,7 +551,11 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
             node.Role == RaftRole.Leader ? _options.Time.GetUtcNow() : _lastContact);
     }
 
-    private void PublishStats() => _stats = BuildStats();
+    private void PublishStats()
+    {
+        _stats = BuildStats();
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 
     private void FailProposalsThrough(ulong index)
     {

@@ -39,21 +39,21 @@ public sealed class GossipHostTests : IAsyncLifetime
         return host;
     }
 
-    /// <summary>Polls real sockets' state (bounded).</summary>
-    private static async Task<TimeSpan> EventuallyAsync(Func<bool> condition, TimeSpan limit)
+    /// <summary>Waits until <paramref name="condition"/> holds, re-checking whenever any member handled something (bounded).</summary>
+    private async Task<TimeSpan> EventuallyAsync(Func<bool> condition, TimeSpan limit)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        while (!condition())
+        using var deadline = new CancellationTokenSource(limit);
+        while (true)
         {
-            if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > limit)
+            var changed = _hosts.Select(h => h.Changed).ToList(); // taken before the check: no change is missed
+            if (condition())
             {
-                throw new TimeoutException($"not within {limit}");
+                return System.Diagnostics.Stopwatch.GetElapsedTime(started);
             }
 
-            await Task.Delay(10);
+            await Task.WhenAny(changed).WaitAsync(deadline.Token);
         }
-
-        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 
     [Fact]

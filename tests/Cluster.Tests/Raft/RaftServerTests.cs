@@ -255,13 +255,19 @@ public sealed class RaftServerTests : IAsyncLifetime
         return leader!;
     }
 
-    /// <summary>Polls a condition on real servers (bounded: fails after 30 s).</summary>
-    private static async Task EventuallyAsync(Func<bool> condition)
+    /// <summary>Waits until <paramref name="condition"/> holds, re-checking after each loop turn of any server (bounded: fails after 30 s).</summary>
+    private async Task EventuallyAsync(Func<bool> condition)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
+        while (true)
         {
-            await Task.Delay(10, deadline.Token);
+            var changed = _nodes.Values.Where(n => n.Started).Select(n => n.Raft.Changed).ToList(); // taken before the check: no change is missed
+            if (condition())
+            {
+                return;
+            }
+
+            await Task.WhenAny(changed).WaitAsync(deadline.Token);
         }
     }
 
@@ -330,6 +336,8 @@ public sealed class RaftServerTests : IAsyncLifetime
         public Machine Machine { get; } = new();
 
         public RaftServer Raft => _raft!;
+
+        public bool Started => _raft is not null;
 
         public static async Task<Node> BindAsync(ulong id, string directory)
         {
