@@ -53,22 +53,33 @@ internal sealed class KvService(KvStateMachine stateMachine, Task<RaftServer> ra
 
     private async Task<StatusReply> StatusAsync(StatusRequest request, ServerCallContext context)
     {
-        var stats = await (await Started(context)).StatsNowAsync(context.CancellationToken);
-        var reply = new StatusReply
+        var server = request.Wait ? await raft.WaitAsync(context.CancellationToken) : await Started(context);
+        while (true)
         {
-            Id = stats.Id,
-            Role = stats.Role.ToString(),
-            Term = stats.Term,
-            Leader = stats.Leader,
-            LeaderAddress = stats.LeaderAddress,
-            Committed = stats.Committed,
-            Applied = stats.Applied,
-            Fsyncs = stats.Fsyncs,
-            Proposals = stats.Proposals,
-            SnapshotIndex = stats.SnapshotIndex,
-        };
-        reply.Voters.AddRange(stats.Configuration.Voters);
-        return reply;
+            var changed = server.Changed; // taken before looking: no change is missed
+            var stats = await server.StatsNowAsync(context.CancellationToken);
+            var reply = new StatusReply
+            {
+                Id = stats.Id,
+                Role = stats.Role.ToString(),
+                Term = stats.Term,
+                Leader = stats.Leader,
+                LeaderAddress = stats.LeaderAddress,
+                Committed = stats.Committed,
+                Applied = stats.Applied,
+                Fsyncs = stats.Fsyncs,
+                Proposals = stats.Proposals,
+                SnapshotIndex = stats.SnapshotIndex,
+                View = $"{stats.Role}/{stats.Term}/{stats.Leader}",
+            };
+            reply.Voters.AddRange(stats.Configuration.Voters);
+            if (!request.Wait || reply.View != request.Seen)
+            {
+                return reply;
+            }
+
+            await changed.WaitAsync(context.CancellationToken);
+        }
     }
 
     private Task<RaftServer> Started(ServerCallContext _) =>

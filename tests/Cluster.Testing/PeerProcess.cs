@@ -107,6 +107,18 @@ public sealed class PeerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Completes when the process exits, or after <paramref name="atMost"/> if it is still running.</summary>
+    public async Task ExitedAsync(TimeSpan atMost, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _process.WaitForExitAsync(cancellationToken).WaitAsync(atMost, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

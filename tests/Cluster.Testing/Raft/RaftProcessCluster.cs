@@ -14,7 +14,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
 {
     private readonly string _root;
     private readonly string[] _extraArgs;
-    private readonly Dictionary<ulong, PeerProcess> _processes = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, PeerProcess> _processes = new(); // read by writer tasks while the test kills and restarts
     private readonly Dictionary<ulong, int> _ports = [];
     private readonly Dictionary<int, GrpcChannel> _channels = [];
     private string _bootstrap = "";
@@ -63,7 +63,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
     {
         await _processes[id].KillAsync();
         await _processes[id].DisposeAsync();
-        _processes.Remove(id);
+        _processes.TryRemove(id, out _);
     }
 
     /// <summary>Starts a killed server again on its port, from its data directory.</summary>
@@ -86,35 +86,67 @@ public sealed class RaftProcessCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The server every running server agrees leads, polled until <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// The server every running server agrees leads (not <paramref name="notThis"/>), waited for
+    /// with long polls: each server answers when its view (role, term, leader) changes.
+    /// </summary>
     public async Task<ulong> WaitForLeaderAsync(TimeSpan timeout, ulong notThis = 0)
     {
         using var deadline = new CancellationTokenSource(timeout);
+        var latest = new Dictionary<ulong, StatusReply>();
+        var watching = new Dictionary<ulong, Task<StatusReply?>>();
         while (true)
         {
-            var statuses = new List<StatusReply>();
-            foreach (var id in _processes.Keys.Where(IsRunning).ToList())
+            var running = _processes.Keys.Where(IsRunning).ToList();
+            foreach (var id in running.Where(id => !watching.ContainsKey(id)))
             {
-                if (await StatusAsync(id, TimeSpan.FromSeconds(1)) is { } status)
-                {
-                    statuses.Add(status);
-                }
+                watching[id] = WatchAsync(id, latest.TryGetValue(id, out var seen) ? seen.View : "", deadline.Token);
             }
 
-            var leader = statuses.FirstOrDefault(s => s.Role == "Leader");
-            if (leader is not null && leader.Id != notThis && statuses.Count == _processes.Count(p => IsRunning(p.Key)) && statuses.All(s => s.Leader == leader.Id))
+            var views = running.Where(latest.ContainsKey).Select(id => latest[id]).ToList();
+            var leader = views.FirstOrDefault(s => s.Role == "Leader" && s.Id != notThis);
+            if (leader is not null && views.Count == running.Count && views.All(s => s.Leader == leader.Id && s.Term == leader.Term))
             {
                 return leader.Id;
             }
 
-            if (deadline.IsCancellationRequested)
+            try
             {
-                throw new TimeoutException($"no agreed leader within {timeout}: {string.Join("; ", statuses.Select(s => $"{s.Id} {s.Role} t{s.Term} leader {s.Leader}"))}");
+                var answered = await Task.WhenAny(watching.Values).WaitAsync(deadline.Token);
+                var id = watching.First(w => w.Value == answered).Key;
+                watching.Remove(id);
+                if (await answered is { } reply)
+                {
+                    latest[id] = reply;
+                }
+                else
+                {
+                    latest.Remove(id);
+                    await WhenRunningChangesAsync(id, deadline.Token); // a failed call: retry once the process is back or gone
+                }
             }
-
-            await Task.Delay(50, CancellationToken.None);
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no agreed leader within {timeout}: {string.Join("; ", latest.Values.Select(s => $"{s.Id} {s.View}"))}");
+            }
         }
     }
+
+    private async Task<StatusReply?> WatchAsync(ulong id, string seen, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Channel(_ports[id]).UnaryAsync(RaftKv.Status, new StatusRequest { Wait = true, Seen = seen }, new CallOptions(CancellationToken: cancellationToken));
+        }
+        catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>After a failed status call: wait until that process exits or another server's view arrives (never spin).</summary>
+    private Task WhenRunningChangesAsync(ulong id, CancellationToken cancellationToken) =>
+        _processes.TryGetValue(id, out var process) ? process.ExitedAsync(TimeSpan.FromSeconds(1), cancellationToken) : Task.CompletedTask;
 
     /// <summary>Writes at <paramref name="id"/>; returns the log index, or null if it is not the leader or does not answer in time.</summary>
     public async Task<ulong?> TryPutAsync(ulong id, string key, ByteString value, TimeSpan timeout)

@@ -51,9 +51,14 @@ public sealed class RaftProcessTests : IAsyncLifetime
                     continue;
                 }
 
-                // Not acknowledged: it may or may not have committed. Find the leader and go on.
-                target = cluster.Ids.Where(cluster.IsRunning).ElementAt(seq % cluster.Ids.Count(cluster.IsRunning));
-                await Task.Delay(20, CancellationToken.None);
+                // Not acknowledged: it may or may not have committed. Wait for the leader everyone agrees on, then go on.
+                try
+                {
+                    target = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+                }
+                catch (TimeoutException) when (stop.IsCancellationRequested)
+                {
+                }
             }
         })).ToList();
 
