@@ -117,6 +117,10 @@ public sealed class PeerProcess : IAsyncDisposable
         catch (TimeoutException)
         {
         }
+        catch (Exception exception) when (exception is InvalidOperationException or ObjectDisposedException)
+        {
+            // killed and disposed meanwhile: it has exited
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -61,9 +61,10 @@ public sealed class RaftProcessCluster : IAsyncDisposable
     /// <summary>SIGKILL: no shutdown, whatever was not fsynced is gone.</summary>
     public async Task KillAsync(ulong id)
     {
-        await _processes[id].KillAsync();
-        await _processes[id].DisposeAsync();
-        _processes.TryRemove(id, out _);
+        // Out of the table first: writer tasks must never see a disposed process.
+        _processes.TryRemove(id, out var process);
+        await process!.KillAsync();
+        await process.DisposeAsync();
     }
 
     /// <summary>Starts a killed server again on its port, from its data directory.</summary>
