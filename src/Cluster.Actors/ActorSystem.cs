@@ -258,10 +258,12 @@ public sealed class ActorSystem : IAsyncDisposable
     {
         protected override void PreStart()
         {
-            foreach (var child in Context.Children)
-            {
-                Context.Watch(child);
-            }
+            // By reference, not from Context.Children: under load this first run can come after
+            // /user has already stopped and left the children table, and then nothing would ever
+            // stop the root. A watch on a stopped guardian still answers with Terminated.
+            var system = Context.System;
+            Context.Watch(system._userGuardian);
+            Context.Watch(system._systemGuardian);
         }
 
         protected override void Receive(object message)

@@ -8,15 +8,17 @@ internal sealed partial class ActorCell
     internal ActorCell CreateChild(Props props, string? name, bool systemName)
     {
         ArgumentNullException.ThrowIfNull(props);
-        if (_state is CellState.Terminating or CellState.Terminated)
-        {
-            throw new InvalidOperationException($"{Path} is stopping and cannot create children");
-        }
-
         var extras = Extras;
         ActorCell child;
         lock (extras)
         {
+            // Checked under the lock BeginTermination's snapshot takes: a child added after that
+            // snapshot would never be asked to stop, and the parent would wait for it forever.
+            if (_state is CellState.Terminating or CellState.Terminated)
+            {
+                throw new InvalidOperationException($"{Path} is stopping and cannot create children");
+            }
+
             if (name is null)
             {
                 name = "$" + ToBase36(++extras.NameCounter);

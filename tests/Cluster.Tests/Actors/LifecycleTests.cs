@@ -1,4 +1,6 @@
 using Cluster.Actors;
+using Cluster.Testing;
+using Cluster.Testing.Actors;
 
 namespace Cluster.Tests.Actors;
 
@@ -59,6 +61,19 @@ public sealed class LifecycleTests : ActorTest
         events.ExpectMsg("poststop");
         events.ExpectMsg("poststop");
         Assert.Throws<InvalidOperationException>(() => Kit.System.ActorOf(Props.Create(() => new EchoActor())));
+    }
+
+    [Fact]
+    public void Terminate_completes_when_user_stops_before_the_root_first_runs()
+    {
+        // Under load the root's first run (its PreStart watches the guardians) can come after /user
+        // has already stopped and left the children table. FIFO order here forces exactly that:
+        // /user (Create, then Terminate) runs before the root's Create.
+        var dispatcher = new DeterministicDispatcher();
+        var system = ActorSystem.Create("early", new ActorSystemOptions { Time = new ManualTimeProvider(), Dispatcher = dispatcher });
+        var terminated = system.Terminate();
+        dispatcher.RunUntilIdle();
+        Assert.True(terminated.IsCompleted);
     }
 
     [Fact]
