@@ -36,6 +36,11 @@ public sealed partial class GossipNode
                 HandleNack(packet.Nack);
                 break;
         }
+
+        if (packet.QueryResponse is { } response)
+        {
+            HandleQueryResponse(packet.From, response);
+        }
     }
 
     /// <summary>This member's whole view, for a push-pull exchange.</summary>
@@ -116,8 +121,11 @@ public sealed partial class GossipNode
             case Wire.Broadcast.KindOneofCase.Dead when broadcast.Dead.Node.Length > 0:
                 DeadMember(broadcast.Dead);
                 break;
-            case Wire.Broadcast.KindOneofCase.Event when broadcast.Event.Name.Length > 0:
+            case Wire.Broadcast.KindOneofCase.Event when broadcast.Event.Name.Length > 0 && broadcast.Event.Origin.Length > 0:
                 HandleUserEvent(broadcast.Event);
+                break;
+            case Wire.Broadcast.KindOneofCase.Query when broadcast.Query.Name.Length > 0 && broadcast.Query.Origin.Length > 0 && broadcast.Query.OriginAddress.Length > 0:
+                HandleQuery(broadcast.Query);
                 break;
             default:
                 Refused++;
@@ -147,7 +155,7 @@ public sealed partial class GossipNode
             }
 
             _members[alive.Node] = member;
-            _probeOrder.Insert(_random.Next(_probeOrder.Count + 1), alive.Node); // probed soon, not only after a full pass
+            RingAdd(alive.Node);
             Broadcast(alive.Node, new Broadcast { Alive = alive });
             _events.Add(new MembershipEvent(MembershipEventKind.Joined, member.ToMember()));
             return;
@@ -175,6 +183,7 @@ public sealed partial class GossipNode
         if (!wasUp)
         {
             member.Since = _now;
+            RingAdd(member.Name);
         }
 
         Broadcast(alive.Node, new Broadcast { Alive = alive });
@@ -228,8 +237,9 @@ public sealed partial class GossipNode
         // instead of waiting for the round robin, without every member probing it at once.
         if (from != Name && _random.NextDouble() < Math.Min(1.0, 8.0 / Math.Max(1, AliveCount)))
         {
-            _probeOrder.Insert(Math.Min(_probeIndex, _probeOrder.Count), node);
+            _probeFirst.Add(node);
         }
+
         Broadcast(node, new Broadcast { Suspect = new Suspect { Node = node, Incarnation = incarnation, From = from } });
     }
 
@@ -255,6 +265,7 @@ public sealed partial class GossipNode
         member.Status = left ? MemberStatus.Left : MemberStatus.Dead;
         member.Since = _now;
         member.Suspicion = null;
+        RingRemove(dead.Node);
         Broadcast(dead.Node, new Broadcast { Dead = dead });
         _events.Add(new MembershipEvent(left ? MembershipEventKind.Left : MembershipEventKind.Failed, member.ToMember()));
     }
@@ -303,16 +314,6 @@ public sealed partial class GossipNode
         {
             _members.Remove(member.Name);
             _events.Add(new MembershipEvent(MembershipEventKind.Reaped, member.ToMember()));
-        }
-    }
-
-    private void HandleUserEvent(UserEvent userEvent)
-    {
-        _lamport = Math.Max(_lamport, userEvent.Lamport);
-        if (_seenEvents.Add((userEvent.Lamport, userEvent.Name)))
-        {
-            _userEvents.Add(userEvent);
-            Broadcast($"event:{userEvent.Lamport}:{userEvent.Name}", new Broadcast { Event = userEvent });
         }
     }
 

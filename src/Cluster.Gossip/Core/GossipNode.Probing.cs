@@ -5,9 +5,9 @@ namespace Cluster.Gossip.Core;
 /// <summary>Failure detection: a probe per interval, indirect probes, and Lifeguard's awareness score.</summary>
 public sealed partial class GossipNode
 {
-    private void StartProbe()
+    private void StartProbe(long round)
     {
-        var target = NextProbeTarget();
+        var target = NextProbeTarget(round);
         if (target is null)
         {
             return;
@@ -26,27 +26,60 @@ public sealed partial class GossipNode
         Send(target.Address, packet, first: target.Status == MemberStatus.Suspect ? target.Name : null);
     }
 
-    /// <summary>Round-robin over a shuffled list of members, reshuffled each pass (every member is probed within a bounded time).</summary>
-    private State? NextProbeTarget()
+    /// <summary>
+    /// The probe schedule. Rounds are probe intervals on the pool's shared clock (<see cref="GossipOptions.ClockOffset"/>);
+    /// in round r every member probes the member 1 + (r mod (M − 1)) places after itself in the ring
+    /// of the M live members sorted by name. While members agree on the ring and the clock, every
+    /// member is probed exactly once per round (a dead one is found by its next round's prober,
+    /// within one interval, where independent shuffled round robins leave a Poisson wait), and each
+    /// member still probes every other within M − 1 rounds. Disagreement only makes a round look
+    /// like the random schedule. Suspects queued by <see cref="SuspectMember"/> go first.
+    /// </summary>
+    private State? NextProbeTarget(long round)
     {
-        for (var attempts = 0; attempts < 2; attempts++)
+        while (_probeFirst.Count > 0)
         {
-            while (_probeIndex < _probeOrder.Count)
+            var name = _probeFirst[0];
+            _probeFirst.RemoveAt(0);
+            if (_members.TryGetValue(name, out var suspect) && suspect.Status is MemberStatus.Alive or MemberStatus.Suspect)
             {
-                var name = _probeOrder[_probeIndex++];
-                if (name != Name && _members.TryGetValue(name, out var member) && member.Status is MemberStatus.Alive or MemberStatus.Suspect)
-                {
-                    return member;
-                }
+                return suspect;
             }
-
-            _probeOrder.Clear();
-            _probeOrder.AddRange(_members.Keys.OrderBy(_ => _random.Next()));
-            _probeIndex = 0;
         }
 
-        return null;
+        var ring = _ring;
+        var self = ring.BinarySearch(Name, StringComparer.Ordinal);
+        if (ring.Count < 2 || self < 0)
+        {
+            return null;
+        }
+
+        var shift = 1 + (int)(((round % (ring.Count - 1)) + ring.Count - 1) % (ring.Count - 1));
+        return _members[ring[(self + shift) % ring.Count]];
     }
+
+    private void RingAdd(string name)
+    {
+        var at = _ring.BinarySearch(name, StringComparer.Ordinal);
+        if (at < 0)
+        {
+            _ring.Insert(~at, name);
+        }
+    }
+
+    private void RingRemove(string name)
+    {
+        var at = _ring.BinarySearch(name, StringComparer.Ordinal);
+        if (at >= 0)
+        {
+            _ring.RemoveAt(at);
+        }
+    }
+
+    /// <summary>The probe round <paramref name="time"/> falls in, on the pool's shared clock.</summary>
+    private long Round(TimeSpan time) => (time + _options.ClockOffset).Ticks / _options.ProbeInterval.Ticks;
+
+    private TimeSpan RoundStart(long round) => TimeSpan.FromTicks(round * _options.ProbeInterval.Ticks) - _options.ClockOffset;
 
     private void CheckProbes()
     {

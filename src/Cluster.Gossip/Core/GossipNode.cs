@@ -1,5 +1,4 @@
 using Cluster.Gossip.Wire;
-using Google.Protobuf;
 
 namespace Cluster.Gossip.Core;
 
@@ -20,7 +19,8 @@ public sealed partial class GossipNode
     private readonly BroadcastQueue _broadcasts = new();
     private readonly Dictionary<uint, Probe> _probes = [];
     private readonly Dictionary<uint, Relay> _relays = [];
-    private readonly HashSet<(ulong Lamport, string Name)> _seenEvents = [];
+    private readonly ReplayWindow _seen = new(EventWindow);
+    private readonly Dictionary<ulong, OpenQuery> _openQueries = [];
 
     // Members under suspicion, and when each stops being dead-or-left news worth keeping (cheap checks at a thousand members).
     private readonly HashSet<string> _suspects = new(StringComparer.Ordinal);
@@ -28,8 +28,11 @@ public sealed partial class GossipNode
     private List<Outgoing> _outbox = [];
     private List<MembershipEvent> _events = [];
     private List<UserEvent> _userEvents = [];
-    private readonly List<string> _probeOrder = [];
-    private int _probeIndex;
+    private List<Query> _queries = [];
+    private List<QueryAnswer> _answers = [];
+    // Suspects this member probes before its scheduled target; the ring: live members (alive or suspect) sorted by name.
+    private readonly List<string> _probeFirst = [];
+    private readonly List<string> _ring = [];
     private uint _sequence;
     private TimeSpan _now;
     private TimeSpan _nextProbe;
@@ -50,7 +53,8 @@ public sealed partial class GossipNode
         }
 
         _members[options.Name] = self;
-        _nextProbe = now + options.ProbeInterval;
+        _ring.Add(self.Name);
+        _nextProbe = RoundStart(Round(now) + 1);
         _nextGossip = now + options.GossipInterval;
         _nextPushPull = options.PushPullInterval > TimeSpan.Zero ? now + Jitter(options.PushPullInterval) : TimeSpan.MaxValue;
         Broadcast(self.Name, new Broadcast { Alive = self.ToAlive() });
@@ -91,6 +95,7 @@ public sealed partial class GossipNode
         _leaving = true;
         self.Status = MemberStatus.Left;
         self.Since = _now;
+        RingRemove(Name);
         Broadcast(Name, new Broadcast { Dead = new Dead { Node = Name, Incarnation = self.Incarnation, From = Name } });
         Gossip(force: true);
     }
@@ -110,14 +115,6 @@ public sealed partial class GossipNode
         Broadcast(Name, new Broadcast { Alive = self.ToAlive() });
     }
 
-    /// <summary>Spreads a small payload to every member (delivered once each, through <see cref="TakeUserEvents"/>).</summary>
-    public void SendUserEvent(string name, ByteString payload)
-    {
-        var userEvent = new UserEvent { Name = name, Payload = payload, Lamport = ++_lamport };
-        _seenEvents.Add((userEvent.Lamport, name));
-        Broadcast($"event:{userEvent.Lamport}:{name}", new Broadcast { Event = userEvent });
-    }
-
     public List<Outgoing> TakeOutbox()
     {
         var taken = _outbox;
@@ -132,13 +129,6 @@ public sealed partial class GossipNode
         return taken;
     }
 
-    public List<UserEvent> TakeUserEvents()
-    {
-        var taken = _userEvents;
-        _userEvents = [];
-        return taken;
-    }
-
     /// <summary>Runs whatever is due at <paramref name="now"/>: probes, their timeouts, suspicion timeouts, gossip, push-pull, reaping.</summary>
     public void Tick(TimeSpan now)
     {
@@ -146,12 +136,14 @@ public sealed partial class GossipNode
         CheckProbes();
         CheckRelays();
         CheckSuspicions();
+        ExpireQueries();
         if (_now >= _nextProbe)
         {
-            _nextProbe = _now + Scale(_options.ProbeInterval);
+            var round = Round(_now);
+            _nextProbe = RoundStart(round) + Scale(_options.ProbeInterval);
             if (!_leaving)
             {
-                StartProbe();
+                StartProbe(round);
             }
         }
 

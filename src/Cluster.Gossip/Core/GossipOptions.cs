@@ -17,6 +17,12 @@ public sealed record GossipOptions
     /// <summary>One member is probed per interval (scaled up by local health awareness).</summary>
     public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Added to the times this member is given to place them on a clock the pool shares (hosts set
+    /// it from the wall clock), so probe rounds line up across members; see the probe schedule.
+    /// </summary>
+    public TimeSpan ClockOffset { get; init; }
+
     /// <summary>Wait this long for a direct ack before asking others to probe.</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 

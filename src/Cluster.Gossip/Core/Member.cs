@@ -27,3 +27,6 @@ public sealed record SendReliable(string Address, Packet Packet) : Outgoing(Addr
 
 /// <summary>Exchange full state with the member at Address over TCP (<see cref="GossipNode.LocalState"/> both ways).</summary>
 public sealed record StartPushPull(string Address, bool Join) : Outgoing(Address);
+
+/// <summary>One member's answer (<paramref name="From"/>) to the query with this Lamport time.</summary>
+public sealed record QueryAnswer(ulong Lamport, string From, Google.Protobuf.ByteString Payload);

@@ -84,7 +84,11 @@ public sealed class GossipHost : IAsyncDisposable
             }
 
             var address = $"{bind.Address}:{port}";
-            var host = new GossipHost(options(address), new PacketCodec(keyring, label), time ?? TimeProvider.System, random ?? new Random(), udp, tcp) { Address = address };
+            time ??= TimeProvider.System;
+
+            // Node time starts at zero here; the wall clock lines its probe rounds up with other hosts'.
+            var settings = options(address) with { ClockOffset = time.GetUtcNow() - DateTimeOffset.UnixEpoch };
+            var host = new GossipHost(settings, new PacketCodec(keyring, label), time, random ?? new Random(), udp, tcp) { Address = address };
             host._loops.Add(Task.Run(host.ReceiveUdpAsync));
             host._loops.Add(Task.Run(host.AcceptTcpAsync));
             host._loops.Add(Task.Run(host.TickAsync));

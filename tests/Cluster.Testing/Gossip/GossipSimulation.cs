@@ -64,6 +64,9 @@ public sealed class GossipSimulation
 
     public long PacketsSent { get; private set; }
 
+    /// <summary>Called for each UDP packet a member sends: (time, from, to, packet).</summary>
+    public Action<TimeSpan, string, string, Packet>? Sent { get; set; }
+
     public long BytesSent { get; private set; }
 
     public void Kill(string name) => Killed.Add(name);
@@ -144,6 +147,7 @@ public sealed class GossipSimulation
             {
                 case SendPacket send:
                     Count(send.Packet);
+                    Sent?.Invoke(Now, node.Name, to, send.Packet);
                     if (_random.NextDouble() >= LossRate)
                     {
                         Enqueue(to, send.Packet, reliable: false);
