@@ -30,3 +30,6 @@ public sealed record StartPushPull(string Address, bool Join) : Outgoing(Address
 
 /// <summary>One member's answer (<paramref name="From"/>) to the query with this Lamport time.</summary>
 public sealed record QueryAnswer(ulong Lamport, string From, Google.Protobuf.ByteString Payload);
+
+/// <summary>A query's answers by member, and the members that were alive when it was asked but did not answer in time.</summary>
+public sealed record QueryResult(IReadOnlyDictionary<string, Google.Protobuf.ByteString> Answers, IReadOnlyList<string> Missing);

@@ -33,6 +33,7 @@ public sealed class GossipHost : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly List<MembershipEvent> _events = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly Dictionary<ulong, QueryCollector> _collectors = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private GossipHost(GossipOptions options, PacketCodec codec, TimeProvider time, Random random, UdpClient udp, TcpListener tcp)
@@ -54,6 +55,12 @@ public sealed class GossipHost : IAsyncDisposable
     public Task Changed => Volatile.Read(ref _changed).Task;
 
     public long DroppedPackets => _codec.Dropped;
+
+    /// <summary>Answers a query from any member (this one included); null sends no answer. Runs outside the member's lock.</summary>
+    public Func<Query, ByteString?>? OnQuery { get; set; }
+
+    /// <summary>Receives each user event once (this member's own included).</summary>
+    public Action<UserEvent>? OnUserEvent { get; set; }
 
     /// <summary>
     /// Binds UDP and TCP on <paramref name="bind"/> (port 0 picks one, the same for both) and
@@ -97,6 +104,65 @@ public sealed class GossipHost : IAsyncDisposable
     }
 
     public void Join(IEnumerable<string> addresses) => Do(node => node.Join(addresses));
+
+    /// <summary>
+    /// Joins through each address with a full-state exchange and returns how many answered
+    /// (Consul's join reports the same); zero means this member is still alone.
+    /// </summary>
+    public async Task<int> JoinAsync(IEnumerable<string> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        var attempts = addresses.Where(a => a != Address).Distinct().Select(async address =>
+        {
+            try
+            {
+                PushPull local = null!;
+                Do(node => local = node.LocalState(join: true));
+                return await TcpAsync(address, FramePushPull, local, expectReply: true);
+            }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException or SocketException or InvalidDataException or FormatException)
+            {
+                return false;
+            }
+        });
+        return (await Task.WhenAll(attempts)).Count(joined => joined);
+    }
+
+    public void UpdateTags(IReadOnlyDictionary<string, string> tags) => Do(node => node.UpdateTags(tags));
+
+    public void SendUserEvent(string name, ByteString payload) => Do(node => node.SendUserEvent(name, payload));
+
+    /// <summary>
+    /// Asks every member and collects answers until every member that was alive when it was
+    /// asked has answered, or the query times out; the answers come back either way.
+    /// </summary>
+    public async Task<QueryResult> QueryAsync(string name, ByteString payload)
+    {
+        QueryCollector collector = null!;
+        TimeSpan timeout = default;
+        ulong id = 0;
+        Do(node =>
+        {
+            timeout = node.QueryTimeout;
+            var expected = node.Members.Where(m => m.Status is MemberStatus.Alive or MemberStatus.Suspect).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+            collector = new QueryCollector(expected);
+            lock (_collectors)
+            {
+                id = node.SendQuery(name, payload);
+                _collectors[id] = collector;
+            }
+        });
+
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        await Task.WhenAny(collector.Done.Task, Task.Delay(timeout, _time, giveUp.Token)).ConfigureAwait(false);
+        await giveUp.CancelAsync().ConfigureAwait(false);
+        lock (_collectors)
+        {
+            _collectors.Remove(id);
+        }
+
+        return collector.Result();
+    }
 
     public void Leave() => Do(node => node.Leave());
 
@@ -151,12 +217,20 @@ public sealed class GossipHost : IAsyncDisposable
     private void Do(Action<GossipNode> action, bool wake = true)
     {
         List<Outgoing> outbox;
+        List<Query> queries;
+        List<UserEvent> userEvents;
+        List<QueryAnswer> answers;
         lock (_gate)
         {
             action(_node);
             outbox = _node.TakeOutbox();
             _events.AddRange(_node.TakeEvents());
+            queries = _node.TakeQueries();
+            userEvents = _node.TakeUserEvents();
+            answers = _node.TakeAnswers();
         }
+
+        Deliver(queries, userEvents, answers);
 
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
@@ -174,6 +248,33 @@ public sealed class GossipHost : IAsyncDisposable
         foreach (var outgoing in outbox)
         {
             _ = SendAsync(outgoing);
+        }
+    }
+
+    private void Deliver(List<Query> queries, List<UserEvent> userEvents, List<QueryAnswer> answers)
+    {
+        foreach (var userEvent in userEvents)
+        {
+            OnUserEvent?.Invoke(userEvent);
+        }
+
+        foreach (var answer in answers)
+        {
+            lock (_collectors)
+            {
+                if (_collectors.TryGetValue(answer.Lamport, out var collector) && collector.Add(answer))
+                {
+                    _collectors.Remove(answer.Lamport);
+                }
+            }
+        }
+
+        foreach (var query in queries)
+        {
+            if (OnQuery?.Invoke(query) is { } reply)
+            {
+                Do(node => node.Respond(query, reply));
+            }
         }
     }
 
@@ -294,7 +395,7 @@ public sealed class GossipHost : IAsyncDisposable
         }
     }
 
-    private async Task TcpAsync(string address, byte kind, IMessage message, bool expectReply)
+    private async Task<bool> TcpAsync(string address, byte kind, IMessage message, bool expectReply)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         timeout.CancelAfter(TcpTimeout);
@@ -305,15 +406,50 @@ public sealed class GossipHost : IAsyncDisposable
         if (expectReply)
         {
             var (_, payload) = await ReadFrameAsync(stream, timeout.Token);
-            if (_codec.DecodePushPull(payload) is { } remote)
+            if (_codec.DecodePushPull(payload) is not { } remote)
             {
-                var now = Now;
-                Do(node => node.Merge(remote, now));
+                return false;
             }
+
+            var now = Now;
+            Do(node => node.Merge(remote, now));
         }
+
+        return true;
     }
 
     private static IPEndPoint Endpoint(string address) => IPEndPoint.Parse(address);
+
+    private sealed class QueryCollector(HashSet<string> expected)
+    {
+        private readonly Dictionary<string, ByteString> _answers = new(StringComparer.Ordinal);
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Records an answer; true once everyone expected has answered.</summary>
+        public bool Add(QueryAnswer answer)
+        {
+            lock (_answers)
+            {
+                _answers[answer.From] = answer.Payload;
+                if (expected.IsSubsetOf(_answers.Keys))
+                {
+                    Done.TrySetResult();
+                    return true;
+                }
+
+                return false;
+            }
+        }
+
+        public QueryResult Result()
+        {
+            lock (_answers)
+            {
+                return new QueryResult(new Dictionary<string, ByteString>(_answers), [.. expected.Where(e => !_answers.ContainsKey(e)).Order(StringComparer.Ordinal)]);
+            }
+        }
+    }
 
     private static async Task WriteFrameAsync(Stream stream, byte kind, byte[] payload, CancellationToken cancellationToken)
     {
