@@ -286,7 +286,9 @@ public sealed partial class GossipNode
     private Suspicion NewSuspicion(string from)
     {
         var n = Math.Max(1, AliveCount);
-        var min = _options.ProbeInterval * (_options.SuspicionMult * Math.Max(1.0, Math.Log10(n)));
+        // SuspicionMult · log10(N + 1) intervals, the model's own figure (memberlist floors log10 N at 1,
+        // which makes pools under ten members slower than the model); never under two intervals.
+        var min = _options.ProbeInterval * Math.Max(2.0, _options.SuspicionMult * Math.Log10(n + 1));
         var max = min * _options.SuspicionMaxTimeoutMult;
         var k = n - 2 < _options.SuspicionMult - 2 ? 0 : _options.SuspicionMult - 2;
         return new Suspicion(from, _now, min, max, k);

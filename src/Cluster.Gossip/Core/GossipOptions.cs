@@ -29,7 +29,7 @@ public sealed record GossipOptions
     /// <summary>Members asked to probe indirectly.</summary>
     public int IndirectChecks { get; init; } = 3;
 
-    /// <summary>Suspicion lasts SuspicionMult · log10(N) probe intervals at least (memberlist: 4).</summary>
+    /// <summary>Suspicion lasts SuspicionMult · log10(N + 1) probe intervals at least, never under two (memberlist: 4).</summary>
     public int SuspicionMult { get; init; } = 4;
 
     /// <summary>With no confirmations, suspicion lasts this many times the minimum (Lifeguard).</summary>
