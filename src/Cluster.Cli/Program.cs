@@ -1,0 +1,3 @@
+using Cluster.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);
