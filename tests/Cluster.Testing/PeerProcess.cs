@@ -30,6 +30,13 @@ public sealed class PeerProcess : IAsyncDisposable
 
     public static string ScriptPath(string script) => Path.Combine(RepoRoot, "node", "interop", script);
 
+    /// <summary>The built assembly of one of our executables (<paramref name="project"/> relative to the repository), in the configuration the tests run in.</summary>
+    public static string BuiltDll(string project, string assembly)
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        return Path.Combine(RepoRoot, project, "bin", configuration, "net10.0", assembly + ".dll");
+    }
+
     public string Stderr
     {
         get

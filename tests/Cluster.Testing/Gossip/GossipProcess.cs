@@ -31,7 +31,6 @@ public sealed partial class GossipProcess : IAsyncDisposable
 
     public static async Task<GossipProcess> StartAsync(string name, params string[] args)
     {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -39,7 +38,7 @@ public sealed partial class GossipProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(PeerProcess.RepoRoot, "tests", "Cluster.GossipNode", "bin", configuration, "net10.0", "Cluster.GossipNode.dll"));
+        info.ArgumentList.Add(PeerProcess.BuiltDll("tests/Cluster.GossipNode", "Cluster.GossipNode"));
         info.ArgumentList.Add("--name");
         info.ArgumentList.Add(name);
         foreach (var arg in args)

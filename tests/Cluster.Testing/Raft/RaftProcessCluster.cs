@@ -52,11 +52,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
         return cluster;
     }
 
-    public static string NodeDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(PeerProcess.RepoRoot, "tests", "Cluster.RaftNode", "bin", configuration, "net10.0", "Cluster.RaftNode.dll");
-    }
+    public static string NodeDll() => PeerProcess.BuiltDll("tests/Cluster.RaftNode", "Cluster.RaftNode");
 
     /// <summary>SIGKILL: no shutdown, whatever was not fsynced is gone.</summary>
     public async Task KillAsync(ulong id)

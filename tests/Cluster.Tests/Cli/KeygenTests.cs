@@ -9,9 +9,8 @@ public sealed class KeygenTests
 {
     private static async Task<(int Exit, string Stdout, string Stderr)> ClusterAsync(params string[] args)
     {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(PeerProcess.RepoRoot, "src", "Cluster.Cli", "bin", configuration, "net10.0", "cluster.dll"));
+        info.ArgumentList.Add(PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"));
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
