@@ -79,9 +79,14 @@ public sealed class PeerProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a grpc-js client script to completion (bounded) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunNodeAsync(string script, TimeSpan timeout, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunNodeAsync(string script, TimeSpan timeout, params string[] args) =>
+        RunAsync("node", [ScriptPath(script), .. args], timeout, Path.Combine(RepoRoot, "node"));
+
+    /// <summary>Runs any program to completion (bounded; killed if it overruns) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string fileName, IReadOnlyList<string> args, TimeSpan timeout, string? workingDirectory = null)
     {
-        using var process = Start("node", [ScriptPath(script), .. args], Path.Combine(RepoRoot, "node"));
+        using var process = Start(fileName, args, workingDirectory ?? RepoRoot);
+        process.StandardInput.Close();
         using var cts = new CancellationTokenSource(timeout);
         var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
         var stderr = process.StandardError.ReadToEndAsync(cts.Token);
@@ -92,7 +97,7 @@ public sealed class PeerProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{script} {string.Join(' ', args)} did not finish within {timeout}.");
+            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not finish within {timeout}.");
         }
 
         return (process.ExitCode, await stdout, await stderr);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Cluster.Gossip.Security;
 using Cluster.Testing;
 
@@ -7,22 +6,8 @@ namespace Cluster.Tests.Cli;
 /// <summary>The `cluster` executable, run as a user runs it.</summary>
 public sealed class KeygenTests
 {
-    private static async Task<(int Exit, string Stdout, string Stderr)> ClusterAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static async Task<(int Exit, string Stdout, string Stderr)> ClusterAsync(params string[] args) =>
+        await PeerProcess.RunAsync("dotnet", [PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"), .. args], TimeSpan.FromSeconds(60));
 
     [Fact]
     public async Task Keygen_prints_a_fresh_32_byte_key_that_a_keyring_accepts()
