@@ -25,6 +25,9 @@ public sealed class RadixTree<T>
 
     public int Count { get; }
 
+    /// <summary>Completes when anything in the tree changes.</summary>
+    public Task Changed => Root.Watch.Task;
+
     internal Node Root { get; }
 
     public bool TryGet(string key, out T value)
@@ -82,6 +85,19 @@ public sealed class RadixTree<T>
 
     public Writer Write() => new(this);
 
+    /// <summary>Completes every watch in this version (the whole tree is being replaced, as by a snapshot restore).</summary>
+    public void FireAll() => Fire(Root);
+
+    private static void Fire(Node node)
+    {
+        node.Watch.TrySetResult();
+        node.Leaf?.Watch.TrySetResult();
+        foreach (var child in node.Children)
+        {
+            Fire(child);
+        }
+    }
+
     private static void Collect(Node node, List<KeyValuePair<string, T>> into)
     {
         if (node.Leaf is { } leaf)
@@ -130,6 +146,9 @@ public sealed class RadixTree<T>
             _root = from.Root;
             _count = from.Count;
         }
+
+        /// <summary>What the tree holds so far, writes included (watches are not fired by looking).</summary>
+        public RadixTree<T> View => new(_root, _count);
 
         public void Set(string key, T value)
         {
