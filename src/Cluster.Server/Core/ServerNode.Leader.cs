@@ -1,0 +1,337 @@
+using Cluster.Gossip.Wire;
+using Cluster.Grpc;
+using Cluster.Grpc.Client;
+using Cluster.Grpc.Server;
+using Cluster.Raft.Core;
+using Cluster.Server.Http;
+using Cluster.Server.State;
+using Cluster.Server.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Server.Core;
+
+/// <summary>
+/// The leader's duties, run by whichever server leads: keep Raft's membership in step with gossip
+/// (add live servers; remove those that left, and failed ones after a grace period if quorum
+/// stays), keep the catalog's nodes and serfHealth checks in step with gossip, expire session
+/// TTLs, and reap old KV tombstones.
+/// </summary>
+public sealed partial class ServerNode
+{
+    public const string SerfCheckId = "serfHealth";
+
+    private readonly Dictionary<string, DateTimeOffset> _sessionDeadlines = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, DateTimeOffset> _failedSince = [];
+    private readonly Queue<(DateTimeOffset At, ulong Index)> _indexHistory = new();
+
+    private async Task LeaderLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var raft = await RaftStarted.WaitAsync(cancellationToken);
+            var leading = false;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var gossipChanged = Lan.Changed;
+                var storeChanged = Store.Applied;
+                var stats = raft.Stats;
+                var isLeader = stats?.Role == RaftRole.Leader;
+                if (isLeader && !leading)
+                {
+                    ResetSessionTimers();
+                }
+
+                leading = isLeader;
+                if (isLeader)
+                {
+                    try
+                    {
+                        await ReconcileRaftAsync(cancellationToken);
+                        await ReconcileCatalogAsync(cancellationToken);
+                        await ExpireSessionsAsync(cancellationToken);
+                        await ReapTombstonesAsync(cancellationToken);
+                    }
+                    catch (Exception e) when (e is NoLeaderException or Cluster.Raft.Server.NotLeaderException or RpcException or InvalidOperationException)
+                    {
+                        LogReconcileFailed(_logger, e.Message);
+                    }
+                }
+
+                var wake = NextSessionDeadline() is { } due ? due - Options.Time.GetUtcNow() : Options.ReconcileInterval;
+                wake = wake < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wake > Options.ReconcileInterval ? Options.ReconcileInterval : wake;
+                await Task.WhenAny(gossipChanged, isLeader ? storeChanged : raft.Changed, Task.Delay(wake, Options.Time, cancellationToken));
+                if (!isLeader)
+                {
+                    // A follower wakes on Raft's turns only to see whether it leads now; no need to spin per turn.
+                    await Task.WhenAny(gossipChanged, Task.Delay(TimeSpan.FromMilliseconds(200), Options.Time, cancellationToken));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ReconcileRaftAsync(CancellationToken cancellationToken)
+    {
+        var raft = Raft!;
+        var stats = await raft.StatsNowAsync(cancellationToken);
+        var conf = stats.Configuration;
+        var servers = ServerMembers();
+        var now = Options.Time.GetUtcNow();
+        foreach (var server in servers.Where(s => s.Status == MemberStatus.Alive))
+        {
+            _failedSince.Remove(server.RaftId);
+            if (!conf.IsVoter(server.RaftId))
+            {
+                LogAddingServer(_logger, server.Name);
+                await raft.AddServerAsync(server.RaftId, server.RpcAddress, voter: true, cancellationToken);
+                return; // one change at a time; the next pass sees the new configuration
+            }
+        }
+
+        var members = conf.Voters.Concat(conf.NonVoters).Where(id => id != RaftId).ToList();
+        foreach (var id in members)
+        {
+            var gossip = servers.FirstOrDefault(s => s.RaftId == id);
+            var left = gossip?.Status == MemberStatus.Left;
+            var failed = gossip is null || gossip.Status == MemberStatus.Dead;
+            if (!left && !failed)
+            {
+                continue;
+            }
+
+            if (failed)
+            {
+                if (!_failedSince.TryGetValue(id, out var since))
+                {
+                    _failedSince[id] = now;
+                    continue;
+                }
+
+                if (now - since < Options.DeadServerGrace)
+                {
+                    continue;
+                }
+            }
+
+            // Never below quorum: the healthy voters left must still be a majority of the smaller configuration.
+            var votersAfter = conf.Voters.Count(v => v != id);
+            var healthyAfter = conf.Voters.Count(v => v != id && (v == RaftId || servers.Any(s => s.RaftId == v && s.Status == MemberStatus.Alive)));
+            if (conf.IsVoter(id) && healthyAfter < (votersAfter / 2) + 1)
+            {
+                continue;
+            }
+
+            LogRemovingServer(_logger, id, left ? "left" : "failed");
+            await raft.RemoveServerAsync(id, cancellationToken);
+            _failedSince.Remove(id);
+            return;
+        }
+    }
+
+    /// <summary>Every gossip member is a catalog node with a serfHealth check that says whether gossip sees it alive.</summary>
+    private async Task ReconcileCatalogAsync(CancellationToken cancellationToken)
+    {
+        var state = Store.Current;
+        var members = Lan.Members;
+        foreach (var member in members)
+        {
+            if (member.Tags.GetValueOrDefault("dc") is { } dc && dc != Options.Datacenter)
+            {
+                continue;
+            }
+
+            var nodeKey = StateVersion.Lower(member.Name);
+            if (member.Status == MemberStatus.Left)
+            {
+                if (state.Nodes.TryGet(nodeKey, out _))
+                {
+                    await ApplyAsync(new Command { Deregister = new Deregister { Node = member.Name } }, cancellationToken);
+                }
+
+                continue;
+            }
+
+            var alive = member.Status is MemberStatus.Alive or MemberStatus.Suspect;
+            var address = member.Address[..member.Address.LastIndexOf(':')];
+            var status = alive ? "passing" : "critical";
+            var output = alive ? "Agent alive and reachable" : "Agent not live or unreachable";
+            state.Nodes.TryGet(nodeKey, out var node);
+            state.Checks.TryGet(StateVersion.Key(nodeKey, SerfCheckId), out var check);
+            var isServer = member.Tags.GetValueOrDefault("role") == "consul";
+            var hasService = !isServer || state.Services.TryGet(StateVersion.Key(nodeKey, "consul"), out _);
+            if (node is not null && node.Address == address && check?.Status == status && hasService)
+            {
+                continue;
+            }
+
+            var register = new Register
+            {
+                Node = new Wire.Node { Name = member.Name, Address = address, Datacenter = Options.Datacenter, Id = member.Tags.GetValueOrDefault("id") ?? "" },
+                SkipNodeUpdate = node is not null && node.Address == address,
+                Service = isServer ? new Service { Id = "consul", Name = "consul", Port = int.TryParse(member.Tags.GetValueOrDefault("port"), System.Globalization.CultureInfo.InvariantCulture, out var port) ? port : 8300 } : null,
+            };
+            if (node is not null)
+            {
+                register.Node.Meta.Add(node.Meta);
+                register.Node.TaggedAddresses.Add(node.TaggedAddresses);
+            }
+
+            register.Checks.Add(new Check { Id = SerfCheckId, Name = "Serf Health Status", Status = status, Output = output, Type = "" });
+            await ApplyAsync(new Command { Register = register }, cancellationToken);
+        }
+
+        // Nodes gossip no longer knows (reaped) but that carry a serfHealth check were members: deregister them.
+        foreach (var (_, check) in state.Checks.PrefixWatch("").Entries)
+        {
+            if (check.Id == SerfCheckId && !members.Any(m => string.Equals(m.Name, check.Node, StringComparison.OrdinalIgnoreCase)))
+            {
+                await ApplyAsync(new Command { Deregister = new Deregister { Node = check.Node } }, cancellationToken);
+            }
+        }
+    }
+
+    private void ResetSessionTimers()
+    {
+        lock (_sessionDeadlines)
+        {
+            _sessionDeadlines.Clear();
+            var now = Options.Time.GetUtcNow();
+            foreach (var session in Store.Current.SessionList().Result)
+            {
+                if (SessionTtl.Parse(session.Ttl) is { } ttl)
+                {
+                    // A new leader does not know when each session was last renewed: give every one a full grace period (Consul's ttl × 2).
+                    _sessionDeadlines[session.Id] = now + (ttl * 2);
+                }
+            }
+        }
+    }
+
+    /// <summary>Called when a session with a TTL is created or renewed on the leader.</summary>
+    internal void TouchSession(string id, string ttlText)
+    {
+        if (SessionTtl.Parse(ttlText) is not { } ttl)
+        {
+            return;
+        }
+
+        lock (_sessionDeadlines)
+        {
+            _sessionDeadlines[id] = Options.Time.GetUtcNow() + (ttl * 2);
+        }
+    }
+
+    /// <summary>Renews a session's TTL on the leader (forwarded there from any server). False when the session does not exist.</summary>
+    public async Task<bool> RenewSessionAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var raft = await RaftStarted.WaitAsync(cancellationToken);
+        var stats = raft.Stats;
+        if (stats?.Role == RaftRole.Leader)
+        {
+            await ReadBarrierAsync(Consistency.Default, cancellationToken);
+            if (Store.Current.SessionGet(id).Result is not { } session)
+            {
+                return false;
+            }
+
+            TouchSession(id, session.Ttl);
+            return true;
+        }
+
+        if (stats is null || stats.LeaderAddress.Length == 0)
+        {
+            throw new NoLeaderException("No cluster leader");
+        }
+
+        var reply = await Channel(stats.LeaderAddress).UnaryAsync(ServerRpcMethods.Renew, new RenewRequest { Id = id }, CallOptions.WithTimeout(TimeSpan.FromSeconds(5), Options.Time, cancellationToken));
+        return reply.Found;
+    }
+
+    private async Task<RenewReply> ServeRenewAsync(RenewRequest request, ServerCallContext context)
+    {
+        if (Raft?.Stats?.Role != RaftRole.Leader)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "not the leader"));
+        }
+
+        return new RenewReply { Found = await RenewSessionAsync(request.Id, context.CancellationToken) };
+    }
+
+    private DateTimeOffset? NextSessionDeadline()
+    {
+        lock (_sessionDeadlines)
+        {
+            return _sessionDeadlines.Count == 0 ? null : _sessionDeadlines.Values.Min();
+        }
+    }
+
+    private async Task ExpireSessionsAsync(CancellationToken cancellationToken)
+    {
+        List<string> expired;
+        var now = Options.Time.GetUtcNow();
+        var sessions = Store.Current.Sessions;
+        lock (_sessionDeadlines)
+        {
+            foreach (var (id, _) in sessions.PrefixWatch("").Entries)
+            {
+                if (!_sessionDeadlines.ContainsKey(id) && sessions.TryGet(id, out var s) && SessionTtl.Parse(s.Ttl) is { } ttl)
+                {
+                    _sessionDeadlines[id] = now + (ttl * 2); // created through another leader's term
+                }
+            }
+
+            expired = [.. _sessionDeadlines.Where(d => d.Value <= now || !sessions.TryGet(d.Key, out _)).Select(d => d.Key)];
+            foreach (var id in expired)
+            {
+                _sessionDeadlines.Remove(id);
+            }
+        }
+
+        foreach (var id in expired.Where(id => sessions.TryGet(id, out _)))
+        {
+            await ApplyAsync(new Command { Session = new SessionOp { Verb = SessionOp.Types.Verb.Destroy, Session = new Session { Id = id } } }, cancellationToken);
+        }
+    }
+
+    private async Task ReapTombstonesAsync(CancellationToken cancellationToken)
+    {
+        var now = Options.Time.GetUtcNow();
+        var index = Store.Current.Index;
+        if (_indexHistory.Count == 0 || now - _indexHistory.Last().At >= TimeSpan.FromSeconds(30))
+        {
+            _indexHistory.Enqueue((now, index));
+        }
+
+        ulong reapTo = 0;
+        while (_indexHistory.Count > 0 && now - _indexHistory.Peek().At >= Options.TombstoneTtl)
+        {
+            reapTo = _indexHistory.Dequeue().Index;
+        }
+
+        if (reapTo > 0 && Store.Current.Tombstones.Count > 0)
+        {
+            await ApplyAsync(new Command { Reap = new ReapTombstones { UpTo = reapTo } }, cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "leader reconcile failed: {Reason}")]
+    private static partial void LogReconcileFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "adding server {Name} to Raft")]
+    private static partial void LogAddingServer(ILogger logger, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "removing server {Id} from Raft ({Why})")]
+    private static partial void LogRemovingServer(ILogger logger, ulong id, string why);
+}
+
+/// <summary>Session TTLs as Consul writes them ("10s" to "86400s").</summary>
+public static class SessionTtl
+{
+    public static readonly TimeSpan Min = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan Max = TimeSpan.FromSeconds(86400);
+
+    public static TimeSpan? Parse(string text) =>
+        string.IsNullOrEmpty(text) ? null : GoDuration.TryParse(text, out var ttl) && ttl > TimeSpan.Zero ? ttl : null;
+}
