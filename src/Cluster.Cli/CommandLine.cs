@@ -7,6 +7,7 @@ public static class CommandLine
 {
     private static readonly Dictionary<string, (string Synopsis, Func<string[], TextWriter, TextWriter, int> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["agent"] = ("Runs an agent (-dev for a single in-memory server)", AgentCommand.Run),
         ["keygen"] = ("Generates a new gossip encryption key (32 bytes, base64)", Keygen),
     };
 

@@ -1,0 +1,133 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Cluster.Server.Agent;
+using Cluster.Server.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Server.Core;
+
+/// <summary>What `cluster agent` runs: the server node, the local agent and the HTTP API.</summary>
+public sealed record AgentSettings
+{
+    public required ServerOptions Server { get; init; }
+
+    public IPAddress Client { get; init; } = IPAddress.Loopback;
+
+    public int HttpPort { get; init; } = 8500;
+
+    /// <summary>Dev mode: the data directory is temporary and removed at shutdown.</summary>
+    public bool Dev { get; init; }
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+}
+
+/// <summary>Runs an agent until SIGINT or SIGTERM, then leaves the pool gracefully and stops everything.</summary>
+public sealed class AgentHost : IAsyncDisposable
+{
+    private readonly ILoggerFactory _loggerFactory;
+
+    private AgentHost(AgentSettings settings, ILoggerFactory loggerFactory, ServerNode server, LocalAgent agent, HttpApi http)
+    {
+        Settings = settings;
+        _loggerFactory = loggerFactory;
+        Server = server;
+        Agent = agent;
+        Http = http;
+    }
+
+    public AgentSettings Settings { get; }
+
+    public ServerNode Server { get; }
+
+    public LocalAgent Agent { get; }
+
+    public HttpApi Http { get; }
+
+    public static async Task<AgentHost> StartAsync(AgentSettings settings, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var server = await ServerNode.StartAsync(settings.Server, loggerFactory);
+        var agent = new LocalAgent(
+            settings.Server.NodeName,
+            () => settings.Server.AdvertiseAddress.ToString(),
+            (command, token) => server.ApplyAsync(command, token),
+            settings.Server.Time);
+        var http = new HttpApi(server, agent, loggerFactory);
+        try
+        {
+            await http.StartAsync(new IPEndPoint(settings.Client, settings.HttpPort), loggerFactory);
+        }
+        catch
+        {
+            await agent.DisposeAsync();
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return new AgentHost(settings, loggerFactory, server, agent, http);
+    }
+
+    /// <summary>Runs until a termination signal (or <paramref name="stop"/>), printing Consul-style start lines.</summary>
+    public async Task RunUntilSignalAsync(TextWriter output, CancellationToken stop = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var signalled = new TaskCompletionSource<PosixSignal>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            signalled.TrySetResult(context.Signal);
+        }
+
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        var options = Settings.Server;
+        await output.WriteLineAsync("==> Cluster agent running!");
+        await output.WriteLineAsync($"           Node name: '{options.NodeName}'");
+        await output.WriteLineAsync($"          Datacenter: '{options.Datacenter}'");
+        await output.WriteLineAsync($"              Server: true (bootstrap: {options.Bootstrap}, expect: {options.BootstrapExpect})");
+        await output.WriteLineAsync($"         Client Addr: [{Settings.Client}] (HTTP: {Http.Addresses[0].Port})");
+        await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Server.Lan.Address}, RPC: {Server.RpcAddress})");
+        await output.WriteLineAsync($"            Data Dir: {(Settings.Dev ? "(in memory: dev mode)" : options.DataDirectory)}");
+        await output.WriteLineAsync();
+        await output.WriteLineAsync("==> Log data will now stream in as it occurs:");
+        await output.FlushAsync(stop);
+        try
+        {
+            var signal = await signalled.Task.WaitAsync(stop);
+            await output.WriteLineAsync($"==> Caught signal: {signal}");
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+
+        await output.WriteLineAsync("==> Gracefully shutting down agent...");
+        await output.FlushAsync(CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Server.Lan.LeaveAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        await Http.DisposeAsync();
+        await Agent.DisposeAsync();
+        await Server.DisposeAsync();
+        if (Settings.Dev)
+        {
+            try
+            {
+                Directory.Delete(Settings.Server.DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        _loggerFactory.Dispose();
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using Cluster.Server.Agent;
+using Cluster.Server.Core;
+using Cluster.Server.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Server.Http;
+
+/// <summary>
+/// Consul's /v1 HTTP API on Kestrel: one request delegate routes by method and path to the
+/// endpoint files (<c>HttpApi.*.cs</c>). Errors are plain text with Consul's status codes; an
+/// unknown path is 404, a known path with the wrong method 405.
+/// </summary>
+public sealed partial class HttpApi : IAsyncDisposable
+{
+    private readonly List<Route> _routes = [];
+    private WebApplication? _app;
+
+    public HttpApi(ServerNode server, LocalAgent agent, ILoggerFactory loggerFactory, Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        Server = server;
+        Agent = agent;
+        _random = random ?? new Random();
+        MapKv();
+        MapCatalog();
+        MapHealth();
+        MapAgent();
+        MapSessions();
+        MapStatusAndOperator();
+        MapConfig();
+    }
+
+    public ServerNode Server { get; }
+
+    public LocalAgent Agent { get; }
+
+    public StateStore Store => Server.Store;
+
+    public string Datacenter => Server.Options.Datacenter;
+
+    public IReadOnlyList<Uri> Addresses { get; private set; } = [];
+
+    public async Task StartAsync(IPEndPoint endpoint, ILoggerFactory loggerFactory)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(endpoint, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 8 << 20;
+        });
+        var app = builder.Build();
+        app.Run(HandleAsync);
+        await app.StartAsync();
+        _app = app;
+        Addresses = [.. app.Urls.Select(u => new Uri(u))];
+    }
+
+    /// <summary>The request delegate (also usable on any Kestrel pipeline or test host).</summary>
+    public async Task HandleAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var path = http.Request.Path.Value ?? "/";
+        try
+        {
+            Route? matched = null;
+            string rest = "";
+            foreach (var route in _routes)
+            {
+                if (route.Prefix ? path.StartsWith(route.Path, StringComparison.Ordinal) : path == route.Path)
+                {
+                    matched = route;
+                    rest = route.Prefix ? path[route.Path.Length..] : "";
+                    break;
+                }
+            }
+
+            if (matched is null)
+            {
+                throw ApiException.NotFound($"Unknown path: {path}");
+            }
+
+            if (!matched.Methods.Contains(http.Request.Method))
+            {
+                http.Response.Headers.Allow = string.Join(", ", matched.Methods);
+                throw new ApiException(StatusCodes.Status405MethodNotAllowed, $"method {http.Request.Method} not allowed");
+            }
+
+            await matched.Handler(new ApiRequest(http, Uri.UnescapeDataString(rest)));
+        }
+        catch (ApiException e)
+        {
+            await WriteErrorAsync(http, e.Status, e.Message);
+        }
+        catch (NoLeaderException e)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e.Message);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is Grpc.RpcException or Cluster.Raft.Server.NotLeaderException or InvalidOperationException or TimeoutException)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e.Message);
+        }
+    }
+
+    private static async Task WriteErrorAsync(HttpContext http, int status, string message)
+    {
+        if (http.Response.HasStarted)
+        {
+            return;
+        }
+
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "text/plain; charset=utf-8";
+        await http.Response.WriteAsync(message + "\n");
+    }
+
+    private void Map(string methods, string path, Func<ApiRequest, Task> handler) =>
+        _routes.Add(new Route(methods.Split(','), path.TrimEnd('*'), path.EndsWith('*'), handler));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    private sealed record Route(string[] Methods, string Path, bool Prefix, Func<ApiRequest, Task> Handler);
+}

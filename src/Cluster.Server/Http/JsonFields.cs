@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf.Collections;
+
+namespace Cluster.Server.Http;
+
+/// <summary>
+/// Typed reads of request fields (names matched case-insensitively, as Consul's decoder does); a
+/// value of the wrong type is a 400 that names the field.
+/// </summary>
+public static class JsonFields
+{
+    public static string Str(JsonObject json, string name, string fallback = "")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var node = json[name];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        return node is JsonValue value && value.TryGetValue<string>(out var text)
+            ? text
+            : throw ApiException.BadRequest($"Request decode failed: {name}: expected a string, got {Kind(node)}");
+    }
+
+    public static long Number(JsonObject json, string name, long fallback = 0)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var node = json[name];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        if (node is JsonValue value)
+        {
+            if (value.TryGetValue<long>(out var number))
+            {
+                return number;
+            }
+
+            if (value.TryGetValue<double>(out var real) && Math.Abs(real % 1) < double.Epsilon && Math.Abs(real) < long.MaxValue)
+            {
+                return (long)real;
+            }
+        }
+
+        throw ApiException.BadRequest($"Request decode failed: {name}: expected an integer, got {Kind(node)}");
+    }
+
+    public static bool Bool(JsonObject json, string name, bool fallback = false)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var node = json[name];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        return node is JsonValue value && value.TryGetValue<bool>(out var flag)
+            ? flag
+            : throw ApiException.BadRequest($"Request decode failed: {name}: expected a boolean, got {Kind(node)}");
+    }
+
+    public static JsonObject? Obj(JsonObject json, string name)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var node = json[name];
+        return node switch
+        {
+            null => null,
+            JsonObject obj => obj,
+            _ => throw ApiException.BadRequest($"Request decode failed: {name}: expected an object, got {Kind(node)}"),
+        };
+    }
+
+    public static JsonArray? Arr(JsonObject json, string name)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var node = json[name];
+        return node switch
+        {
+            null => null,
+            JsonArray array => array,
+            _ => throw ApiException.BadRequest($"Request decode failed: {name}: expected an array, got {Kind(node)}"),
+        };
+    }
+
+    public static IReadOnlyList<string> Strings(JsonObject json, string name)
+    {
+        var array = Arr(json, name);
+        if (array is null)
+        {
+            return [];
+        }
+
+        var result = new List<string>(array.Count);
+        foreach (var item in array)
+        {
+            result.Add(item is JsonValue value && value.TryGetValue<string>(out var text)
+                ? text
+                : throw ApiException.BadRequest($"Request decode failed: {name}: expected an array of strings"));
+        }
+
+        return result;
+    }
+
+    public static void StringMap(JsonObject json, string name, MapField<string, string> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var obj = Obj(json, name);
+        if (obj is null)
+        {
+            return;
+        }
+
+        foreach (var (key, node) in obj)
+        {
+            into[key] = node is JsonValue value && value.TryGetValue<string>(out var text)
+                ? text
+                : throw ApiException.BadRequest($"Request decode failed: {name}.{key}: expected a string");
+        }
+    }
+
+    /// <summary>A duration given as a Go duration string ("15s") or a number of nanoseconds.</summary>
+    public static TimeSpan? Duration(JsonObject json, string name)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var node = json[name];
+        switch (node)
+        {
+            case null:
+                return null;
+            case JsonValue value when value.TryGetValue<string>(out var text):
+                if (text.Length == 0)
+                {
+                    return null;
+                }
+
+                return GoDuration.TryParse(text, out var parsed) ? parsed : throw ApiException.BadRequest($"Request decode failed: {name}: invalid duration \"{text}\"");
+            case JsonValue value when value.TryGetValue<long>(out var nanoseconds):
+                return TimeSpan.FromTicks(nanoseconds / 100);
+            default:
+                throw ApiException.BadRequest($"Request decode failed: {name}: expected a duration, got {Kind(node)}");
+        }
+    }
+
+    public static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Kind(JsonNode node) => node.GetValueKind() switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => "null",
+    };
+}
