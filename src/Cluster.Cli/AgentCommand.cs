@@ -104,7 +104,7 @@ public static class AgentCommand
         string? One(string name) => values.TryGetValue(name, out var list) ? list[^1] : null;
         bool Flag(string name) => One(name) is { } v && (v == "true" || (v != "false" ? throw new FormatException($"invalid boolean value \"{v}\" for -{name}") : false));
         int Port(string name, int fallback) => One(name) is { } v
-            ? int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535 ? port : throw new FormatException($"invalid value \"{v}\" for flag -{name}: a port is 1–65535")
+            ? int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535 ? port : throw new FormatException($"invalid value \"{v}\" for flag -{name}: a port is 0–65535 (0 picks a free one)")
             : fallback;
         IPAddress Address(string name, IPAddress fallback) => One(name) is { } v
             ? IPAddress.TryParse(v, out var address) ? address : throw new FormatException($"invalid value \"{v}\" for flag -{name}: not an IP address")

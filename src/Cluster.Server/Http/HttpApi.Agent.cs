@@ -20,14 +20,14 @@ public sealed partial class HttpApi
         Map("GET", "/v1/agent/service/*", AgentServiceAsync);
         Map("GET", "/v1/agent/checks", AgentChecksAsync);
         Map("PUT", "/v1/agent/service/register", AgentServiceRegisterAsync);
-        Map("PUT", "/v1/agent/service/deregister/*", AgentServiceDeregisterAsync);
+        MapLegacyGet("/v1/agent/service/deregister/*", AgentServiceDeregisterAsync);
         Map("PUT", "/v1/agent/check/register", AgentCheckRegisterAsync);
-        Map("PUT", "/v1/agent/check/deregister/*", AgentCheckDeregisterAsync);
-        Map("PUT", "/v1/agent/check/pass/*", r => AgentTtlAsync(r, "passing"));
-        Map("PUT", "/v1/agent/check/warn/*", r => AgentTtlAsync(r, "warning"));
-        Map("PUT", "/v1/agent/check/fail/*", r => AgentTtlAsync(r, "critical"));
+        MapLegacyGet("/v1/agent/check/deregister/*", AgentCheckDeregisterAsync);
+        MapLegacyGet("/v1/agent/check/pass/*", r => AgentTtlAsync(r, "passing"));
+        MapLegacyGet("/v1/agent/check/warn/*", r => AgentTtlAsync(r, "warning"));
+        MapLegacyGet("/v1/agent/check/fail/*", r => AgentTtlAsync(r, "critical"));
         Map("PUT", "/v1/agent/check/update/*", r => AgentTtlAsync(r, null));
-        Map("PUT", "/v1/agent/join/*", AgentJoinAsync);
+        MapLegacyGet("/v1/agent/join/*", AgentJoinAsync);
     }
 
     private static JsonObject Member(Member member)

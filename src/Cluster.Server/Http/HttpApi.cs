@@ -71,29 +71,26 @@ public sealed partial class HttpApi : IAsyncDisposable
         var path = http.Request.Path.Value ?? "/";
         try
         {
-            Route? matched = null;
-            string rest = "";
-            foreach (var route in _routes)
-            {
-                if (route.Prefix ? path.StartsWith(route.Path, StringComparison.Ordinal) : path == route.Path)
-                {
-                    matched = route;
-                    rest = route.Prefix ? path[route.Path.Length..] : "";
-                    break;
-                }
-            }
-
-            if (matched is null)
+            // Exact paths win over prefixes, longer prefixes over shorter; then the method decides.
+            var candidates = _routes
+                .Where(r => r.Prefix ? path.StartsWith(r.Path, StringComparison.Ordinal) : path == r.Path)
+                .OrderBy(r => r.Prefix)
+                .ThenByDescending(r => r.Path.Length)
+                .ToList();
+            if (candidates.Count == 0)
             {
                 throw ApiException.NotFound($"Unknown path: {path}");
             }
 
-            if (!matched.Methods.Contains(http.Request.Method))
+            var matched = candidates.FirstOrDefault(r => r.Methods.Contains(http.Request.Method));
+            if (matched is null)
             {
-                http.Response.Headers.Allow = string.Join(", ", matched.Methods);
+                var allowed = candidates.SelectMany(r => r.Methods).Distinct(StringComparer.Ordinal);
+                http.Response.Headers.Allow = string.Join(", ", allowed);
                 throw new ApiException(StatusCodes.Status405MethodNotAllowed, $"method {http.Request.Method} not allowed");
             }
 
+            var rest = matched.Prefix ? path[matched.Path.Length..] : "";
             await matched.Handler(new ApiRequest(http, Uri.UnescapeDataString(rest)));
         }
         catch (ApiException e)
@@ -124,6 +121,22 @@ public sealed partial class HttpApi : IAsyncDisposable
         http.Response.ContentType = "text/plain; charset=utf-8";
         await http.Response.WriteAsync(message + "\n");
     }
+
+    /// <summary>
+    /// A write endpoint that pre-1.0 Consul served on GET and old clients still call that way
+    /// (Debian's python3-consul 0.7). GET is accepted only from non-browser clients: a request a
+    /// browser sends cross-site carries Origin or Sec-Fetch-Site, so a web page cannot use it to
+    /// deregister services or flip checks (the CSRF that made Consul 1.0 drop GET here).
+    /// </summary>
+    private void MapLegacyGet(string path, Func<ApiRequest, Task> handler) =>
+        Map("PUT,GET", path, request =>
+        {
+            var headers = request.Http.Request.Headers;
+            var fromBrowser = headers.ContainsKey("Origin") || (headers.TryGetValue("Sec-Fetch-Site", out var site) && site != "same-origin" && site != "none");
+            return request.Method == "GET" && fromBrowser
+                ? throw new ApiException(StatusCodes.Status405MethodNotAllowed, $"method GET not allowed from a browser on {path.TrimEnd('*')}: use PUT")
+                : handler(request);
+        });
 
     private void Map(string methods, string path, Func<ApiRequest, Task> handler) =>
         _routes.Add(new Route(methods.Split(','), path.TrimEnd('*'), path.EndsWith('*'), handler));

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Cluster.Testing.Gossip;
 
@@ -8,7 +7,7 @@ namespace Cluster.Testing.Gossip;
 /// line it prints is kept with the moment it arrived, so a test waits for lines (never polls)
 /// and can tell when each member noticed something.
 /// </summary>
-public sealed partial class GossipProcess : IAsyncDisposable
+public sealed class GossipProcess : IAsyncDisposable
 {
     private const int SigKill = 9;
     private const int SigCont = 18;
@@ -168,7 +167,7 @@ public sealed partial class GossipProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            _ = Kill(_process.Id, signal);
+            _ = Signals.Send(_process.Id, signal);
         }
     }
 
@@ -192,7 +191,4 @@ public sealed partial class GossipProcess : IAsyncDisposable
             _changed.TrySetResult();
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }
