@@ -16,16 +16,13 @@ public sealed partial class AgentProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly StringBuilder _output = new();
-    private Process _process;
+    private Process _process = null!;
+    private bool _restarting;
 
-    private AgentProcess(string name, IReadOnlyList<string> args, Process process, int httpPort, string lanAddress)
+    private AgentProcess(string name, IReadOnlyList<string> args)
     {
         Name = name;
         Args = args;
-        _process = process;
-        HttpPort = httpPort;
-        LanAddress = lanAddress;
-        Http = new HttpClient { BaseAddress = HttpAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public string Name { get; }
@@ -34,13 +31,27 @@ public sealed partial class AgentProcess : IAsyncDisposable
 
     public int HttpPort { get; private set; }
 
-    public string LanAddress { get; private set; }
+    public string LanAddress { get; private set; } = "";
 
     public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
 
-    public HttpClient Http { get; private set; }
+    public HttpClient Http { get; private set; } = null!;
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>True while killed or between a kill and the restarted process's start.</summary>
+    public bool HasExited
+    {
+        get
+        {
+            try
+            {
+                return Volatile.Read(ref _restarting) || _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true; // disposed by a restart in progress
+            }
+        }
+    }
 
     /// <summary>Everything the agent printed (stdout and stderr), for failure messages.</summary>
     public string Output
@@ -56,15 +67,8 @@ public sealed partial class AgentProcess : IAsyncDisposable
 
     public static async Task<AgentProcess> StartAsync(string name, params string[] args)
     {
-        var output = new StringBuilder();
-        var (process, http, lan) = await LaunchAsync(args, output);
-        var agent = new AgentProcess(name, args, process, http, lan);
-        lock (agent._output)
-        {
-            agent._output.Append(output);
-        }
-
-        agent.Follow(process);
+        var agent = new AgentProcess(name, args);
+        await agent.LaunchAsync();
         return agent;
     }
 
@@ -133,25 +137,12 @@ public sealed partial class AgentProcess : IAsyncDisposable
     /// <summary>Starts the agent again with the same flags (same ports and data directory).</summary>
     public async Task RestartAsync()
     {
+        Volatile.Write(ref _restarting, true);
         await KillAsync();
         _process.Dispose();
-        var output = new StringBuilder();
-        var (process, http, lan) = await LaunchAsync(Args, output);
-        lock (_output)
-        {
-            _output.Append("---- restarted ----\n").Append(output);
-        }
-
-        _process = process;
-        Follow(process);
-        if (http != HttpPort)
-        {
-            Http.Dispose();
-            HttpPort = http;
-            Http = new HttpClient { BaseAddress = HttpAddress, Timeout = TimeSpan.FromSeconds(30) };
-        }
-
-        LanAddress = lan;
+        Append("---- restarted ----");
+        await LaunchAsync();
+        Volatile.Write(ref _restarting, false);
     }
 
     public async ValueTask DisposeAsync()
@@ -161,7 +152,8 @@ public sealed partial class AgentProcess : IAsyncDisposable
         Http.Dispose();
     }
 
-    private static async Task<(Process Process, int HttpPort, string Lan)> LaunchAsync(IReadOnlyList<string> args, StringBuilder output)
+    /// <summary>Starts the process and waits (bounded) for its start lines; then follows its output.</summary>
+    private async Task LaunchAsync()
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -173,20 +165,13 @@ public sealed partial class AgentProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"));
         info.ArgumentList.Add("agent");
-        foreach (var arg in args)
+        foreach (var arg in Args)
         {
             info.ArgumentList.Add(arg);
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the agent");
-        var stderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-        };
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginErrorReadLine();
         using var timeout = new CancellationTokenSource(StartTimeout);
         int? http = null;
@@ -195,7 +180,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
         {
             while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
-                output.AppendLine(line);
+                Append(line);
                 if (HttpLine().Match(line) is { Success: true } h)
                 {
                     http = int.Parse(h.Groups[1].Value, CultureInfo.InvariantCulture);
@@ -208,7 +193,17 @@ public sealed partial class AgentProcess : IAsyncDisposable
 
                 if (line.StartsWith("==> Log data will now stream", StringComparison.Ordinal) && http is { } port && lan is not null)
                 {
-                    return (process, port, lan);
+                    _process = process;
+                    LanAddress = lan;
+                    if (port != HttpPort || Http is null)
+                    {
+                        Http?.Dispose();
+                        HttpPort = port;
+                        Http = new HttpClient { BaseAddress = HttpAddress, Timeout = TimeSpan.FromSeconds(30) };
+                    }
+
+                    _ = FollowAsync(process.StandardOutput);
+                    return;
                 }
             }
         }
@@ -218,21 +213,22 @@ public sealed partial class AgentProcess : IAsyncDisposable
         }
 
         await process.WaitForExitAsync();
-        string errors;
-        lock (stderr)
-        {
-            errors = stderr.ToString();
-        }
-
         process.Dispose();
-        throw new InvalidOperationException($"the agent did not start: {output}{errors}");
+        throw new InvalidOperationException($"the agent did not start:\n{Output}");
     }
 
-    private void Follow(Process process)
+    private async Task FollowAsync(StreamReader stdout)
     {
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
+        try
+        {
+            while (await stdout.ReadLineAsync() is { } line)
+            {
+                Append(line);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
     }
 
     private void Append(string? line)

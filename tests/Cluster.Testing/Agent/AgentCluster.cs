@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace Cluster.Testing.Agent;
+
+/// <summary>
+/// Servers as separate `cluster agent -server` processes on loopback: fixed ports per server
+/// (so a restarted server keeps its Raft address), bootstrap by -bootstrap-expect through LAN
+/// gossip, data directories under one temporary root. Waits use the HTTP API's own blocking
+/// queries, so nothing polls on a timer.
+/// </summary>
+public sealed class AgentCluster : IAsyncDisposable
+{
+    private const string ServersField = "Servers"; // Consul's JSON name
+
+    private readonly string _root;
+
+    private AgentCluster(string root, IReadOnlyList<AgentProcess> servers)
+    {
+        _root = root;
+        Servers = servers;
+    }
+
+    public IReadOnlyList<AgentProcess> Servers { get; }
+
+    public static async Task<AgentCluster> StartAsync(int count, params string[] extraFlags)
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"cluster-test-{Guid.NewGuid():N}");
+        var ports = AgentProcess.FreePorts(count * 3);
+        var join = $"127.0.0.1:{ports[1]}";
+        var starts = new List<Task<AgentProcess>>();
+        for (var i = 0; i < count; i++)
+        {
+            var dir = Path.Combine(root, $"s{i + 1}");
+            Directory.CreateDirectory(dir);
+            string[] flags =
+            [
+                "-server", $"-bootstrap-expect={count}", $"-node=s{i + 1}", "-bind=127.0.0.1", $"-data-dir={dir}",
+                $"-http-port={ports[(i * 3) + 0]}", $"-serf-lan-port={ports[(i * 3) + 1]}", $"-server-port={ports[(i * 3) + 2]}",
+                $"-retry-join={join}", "-retry-interval=1s", "-log-level=warn", .. extraFlags,
+            ];
+            starts.Add(AgentProcess.StartAsync($"s{i + 1}", flags));
+        }
+
+        var servers = await Task.WhenAll(starts);
+        var cluster = new AgentCluster(root, servers);
+        try
+        {
+            await cluster.WaitForServersAsync(count, TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+
+        return cluster;
+    }
+
+    public IEnumerable<AgentProcess> Running => Servers.Where(s => !s.HasExited);
+
+    /// <summary>
+    /// Waits until every running server's own store (?stale) lists <paramref name="count"/>
+    /// passing "consul" instances: the leader registers a server once gossip sees it alive, so
+    /// this means a leader exists and every server has applied its writes.
+    /// </summary>
+    public async Task WaitForServersAsync(int count, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        foreach (var server in Running)
+        {
+            ulong index = 0;
+            while (true)
+            {
+                cts.Token.ThrowIfCancellationRequested();
+                using var response = await server.Http.GetAsync($"/v1/health/service/consul?passing&stale&index={index}&wait=5s", cts.Token);
+                response.EnsureSuccessStatusCode();
+                index = ulong.Parse(response.Headers.GetValues("X-Consul-Index").First(), CultureInfo.InvariantCulture);
+                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cts.Token));
+                if (json.RootElement.GetArrayLength() >= count)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The address of the leader as the first running server that knows one says (a bounded long-poll-free retry on its Raft status).</summary>
+    public async Task<AgentProcess> LeaderAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            foreach (var server in Running)
+            {
+                try
+                {
+                    // ?consistent makes the server confirm its leader with a quorum round before it answers.
+                    using var response = await server.Http.GetAsync("/v1/kv/?keys&consistent", cts.Token);
+                    if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound)
+                    {
+                        var leader = JsonSerializer.Deserialize<string>(await server.Http.GetStringAsync("/v1/status/leader", cts.Token));
+                        var config = JsonDocument.Parse(await server.Http.GetStringAsync("/v1/operator/raft/configuration?stale", cts.Token));
+                        foreach (var entry in config.RootElement.GetProperty(ServersField).EnumerateArray())
+                        {
+                            if (entry.GetProperty("Address").GetString() == leader)
+                            {
+                                var name = entry.GetProperty("Node").GetString();
+                                return Servers.First(s => s.Name == name);
+                            }
+                        }
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+            }
+
+            cts.Token.ThrowIfCancellationRequested();
+            // Nobody could confirm a leader: an election is under way; ask again after one election timeout.
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cts.Token);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in Servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

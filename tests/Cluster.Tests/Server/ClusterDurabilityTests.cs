@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Cluster.Testing.Agent;
+
+namespace Cluster.Tests.Server;
+
+/// <summary>Three `cluster agent -server` processes on loopback: formation through gossip, and no acknowledged write lost to SIGKILL.</summary>
+public sealed class ClusterDurabilityTests
+{
+    [Fact]
+    public async Task Three_servers_bootstrap_through_gossip_and_every_server_sees_the_same_cluster()
+    {
+        await using var cluster = await AgentCluster.StartAsync(3);
+        var leader = await cluster.LeaderAsync(TimeSpan.FromSeconds(30));
+        foreach (var server in cluster.Servers)
+        {
+            using var members = JsonDocument.Parse(await server.Http.GetStringAsync("/v1/agent/members"));
+            Assert.Equal(3, members.RootElement.EnumerateArray().Count(m => m.GetProperty("Status").GetInt32() == 1 && m.GetProperty("Tags").GetProperty("role").GetString() == "consul"));
+
+            using var config = JsonDocument.Parse(await server.Http.GetStringAsync("/v1/operator/raft/configuration"));
+            var servers = config.RootElement.GetProperty("Servers").EnumerateArray().ToList();
+            Assert.Equal(3, servers.Count(s => s.GetProperty("Voter").GetBoolean()));
+            Assert.Equal(leader.Name, Assert.Single(servers, s => s.GetProperty("Leader").GetBoolean()).GetProperty("Node").GetString());
+        }
+
+        // A write through a follower is forwarded to the leader and readable everywhere.
+        var follower = cluster.Servers.First(s => s != leader);
+        using (var put = await follower.Http.PutAsync("/v1/kv/formed", new StringContent("yes")))
+        {
+            Assert.Equal("true", await put.Content.ReadAsStringAsync());
+        }
+
+        foreach (var server in cluster.Servers)
+        {
+            Assert.Equal("yes", await server.Http.GetStringAsync("/v1/kv/formed?raw&consistent"));
+        }
+    }
+
+    [Fact]
+    public async Task No_acknowledged_write_is_lost_when_servers_are_killed_and_restarted_under_load()
+    {
+        await using var cluster = await AgentCluster.StartAsync(3);
+        var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() => WriteAsync(cluster, w, acknowledged, stop.Token))).ToList();
+
+        async Task AcknowledgedGrowsBy(int count)
+        {
+            var target = acknowledged.Count + count;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (acknowledged.Count < target)
+            {
+                if (writers.FirstOrDefault(w => w.IsFaulted) is { } failed)
+                {
+                    Assert.Fail($"a writer failed: {failed.Exception}");
+                }
+
+                await Task.Delay(50, timeout.Token); // bounded: the writers' progress is what we wait for
+            }
+        }
+
+        await AcknowledgedGrowsBy(50);
+        var leader = await cluster.LeaderAsync(TimeSpan.FromSeconds(30));
+        await leader.KillAsync();
+        await AcknowledgedGrowsBy(50); // writes resume on a new leader; clients that retried succeeded
+        await leader.RestartAsync();
+        var follower = (await cluster.LeaderAsync(TimeSpan.FromSeconds(30))) is var current ? cluster.Servers.First(s => s != current) : null!;
+        await follower.KillAsync();
+        await AcknowledgedGrowsBy(50);
+        await follower.RestartAsync();
+        await AcknowledgedGrowsBy(20);
+
+        // Every server at once: what was acknowledged must survive on disk.
+        foreach (var server in cluster.Servers)
+        {
+            await server.KillAsync();
+        }
+
+        await Task.WhenAll(cluster.Servers.Select(s => s.RestartAsync()));
+        await AcknowledgedGrowsBy(20);
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        await cluster.LeaderAsync(TimeSpan.FromSeconds(30));
+        foreach (var server in cluster.Servers)
+        {
+            using var response = await server.Http.GetAsync("/v1/kv/w?recurse&consistent");
+            response.EnsureSuccessStatusCode();
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            var stored = json.RootElement.EnumerateArray().ToDictionary(
+                e => e.GetProperty("Key").GetString()!,
+                e => System.Text.Encoding.UTF8.GetString(e.GetProperty("Value").GetBytesFromBase64()),
+                StringComparer.Ordinal);
+            var lost = acknowledged.Where(a => !stored.TryGetValue(a.Key, out var v) || v != a.Value).Select(a => a.Key).ToList();
+            Assert.True(lost.Count == 0, $"{server.Name} lost {lost.Count} of {acknowledged.Count} acknowledged writes, e.g. {string.Join(", ", lost.Take(5))}");
+        }
+    }
+
+    /// <summary>One client: writes w{writer}/{n} through a random running server, retrying a key until it is acknowledged (PUT is idempotent).</summary>
+    private static async Task WriteAsync(AgentCluster cluster, int writer, ConcurrentDictionary<string, string> acknowledged, CancellationToken stop)
+    {
+        var random = new Random(writer);
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            var key = $"w/{writer}/{n:D6}";
+            var value = $"{writer}:{n}";
+            for (var attempt = 0; !stop.IsCancellationRequested; attempt++)
+            {
+                var running = cluster.Running.ToList();
+                if (running.Count == 0)
+                {
+                    await Task.Delay(100, CancellationToken.None);
+                    continue;
+                }
+
+                var server = running[random.Next(running.Count)];
+                try
+                {
+                    using var put = await server.Http.PutAsync($"/v1/kv/{key}", new StringContent(value), CancellationToken.None);
+                    if (put.StatusCode == HttpStatusCode.OK && await put.Content.ReadAsStringAsync(CancellationToken.None) == "true")
+                    {
+                        acknowledged[key] = value;
+                        break;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+                {
+                    // killed or restarting server: try another
+                }
+
+                await Task.Delay(Math.Min(50 * (attempt + 1), 500), CancellationToken.None);
+            }
+        }
+
+    }
+}
