@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding] [--entities N] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | gossip [--members 50,200,1000] [--seed N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] | serve-grpc | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding] [--entities N] | kv [--duration S] [--callers 1,16,64] [--watchers N] [--no-etcd] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | gossip [--members 50,200,1000] [--seed N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] | serve-grpc | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
@@ -44,6 +44,14 @@ switch (command)
             !args.Contains("--no-etcd"));
         return 0;
 
+    case "kv":
+        await KvBenchmark.RunAsync(
+            Option("--duration", 5),
+            [.. (StringOption("--callers") ?? "1,16,64").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))],
+            IntOption("--watchers", 10_000),
+            !args.Contains("--no-etcd"));
+        return 0;
+
     case "gossip":
         GossipBenchmark.Run([.. (StringOption("--members") ?? "50,200,1000").Split(',').Select(m => int.Parse(m, CultureInfo.InvariantCulture))], IntOption("--seed", 1));
         return 0;
@@ -56,7 +64,7 @@ switch (command)
         return 0;
 
     default:
-        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, raft, gossip, raft-sim, serve-grpc or serve-kestrel");
+        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, raft, gossip, raft-sim, serve-grpc or serve-kestrel");
         return 2;
 }
 

@@ -95,7 +95,7 @@ internal static class RaftBenchmark
         }
     }
 
-    private sealed record Result(double PerSecond, double P50Ms, double P99Ms);
+    internal sealed record Result(double PerSecond, double P50Ms, double P99Ms);
 
     /// <summary>Appends <see cref="ValueBytes"/> and fdatasyncs, as a log does per commit; the disk's ceiling for one writer.</summary>
     private static (double PerSecond, double MeanMs) FsyncProbe(string directory, TimeSpan duration)
@@ -153,7 +153,7 @@ internal static class RaftBenchmark
     }
 
     /// <summary>Closed loop: <paramref name="concurrency"/> workers, each with one request outstanding.</summary>
-    private static async Task<Result> LoadAsync(int concurrency, TimeSpan duration, Func<int, long, Task> operation)
+    internal static async Task<Result> LoadAsync(int concurrency, TimeSpan duration, Func<int, long, Task> operation)
     {
         using var warm = new CancellationTokenSource(WarmUp);
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>

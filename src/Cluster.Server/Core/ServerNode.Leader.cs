@@ -33,7 +33,9 @@ public sealed partial class ServerNode
             while (!cancellationToken.IsCancellationRequested)
             {
                 var gossipChanged = Lan.Changed;
-                var storeChanged = Store.Applied;
+                // Sessions are the only state the leader must react to at once (their TTL timers);
+                // the catalog follows gossip, and the periodic pass repairs anything else.
+                var sessionsChanged = Store.Current.Sessions.Changed;
                 var stats = raft.Stats;
                 var isLeader = stats?.Role == RaftRole.Leader;
                 if (isLeader && !leading)
@@ -59,7 +61,7 @@ public sealed partial class ServerNode
 
                 var wake = NextSessionDeadline() is { } due ? due - Options.Time.GetUtcNow() : Options.ReconcileInterval;
                 wake = wake < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wake > Options.ReconcileInterval ? Options.ReconcileInterval : wake;
-                await Task.WhenAny(gossipChanged, isLeader ? storeChanged : raft.Changed, Task.Delay(wake, Options.Time, cancellationToken));
+                await Task.WhenAny(gossipChanged, isLeader ? sessionsChanged : raft.Changed, Task.Delay(wake, Options.Time, cancellationToken));
                 if (!isLeader)
                 {
                     // A follower wakes on Raft's turns only to see whether it leads now; no need to spin per turn.

@@ -38,6 +38,8 @@ public sealed partial class AgentProcess : IAsyncDisposable
     public HttpClient Http { get; private set; } = null!;
 
     /// <summary>True while killed or between a kill and the restarted process's start.</summary>
+    public int Pid => _process.Id;
+
     public bool HasExited
     {
         get
