@@ -46,6 +46,8 @@ public static class CommandLine
     [
         new("keygen", "Generates a new gossip encryption key (32 bytes, base64)", KeygenAsync),
         .. KvCommands.Verbs,
+        .. CatalogCommands.Verbs,
+        MembersCommand.Verb,
     ];
 
     private static bool IsHelp(string arg) => arg is "-h" or "-help" or "--help";

@@ -74,11 +74,11 @@ internal sealed class FlagSet(string usage, string description)
             ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value)));
 
     /// <summary>A flag that may be given many times (<c>-node-meta a=1 -node-meta b=2</c>).</summary>
-    public Flag<IReadOnlyList<string>> Repeated(string name, string help, string placeholder, string section = CommandSection) =>
+    public Flag<IReadOnlyList<string>> Repeated(string name, string help, string placeholder, Func<string, bool> valid, string section = CommandSection) =>
         Add(new Flag<IReadOnlyList<string>>(name, help, placeholder, section, [], (string text, IReadOnlyList<string> current, out IReadOnlyList<string> value) =>
         {
             value = [.. current, text];
-            return true;
+            return valid(text);
         }));
 
     /// <summary>

@@ -3,12 +3,15 @@ using System.Text.Json.Nodes;
 
 namespace Cluster.Cli.Commands;
 
-/// <summary>Plain-text layouts that match Consul's byte for byte, so scripts that parse its tables parse ours.</summary>
+/// <summary>
+/// Plain-text layouts that match Consul's (columnize, tabwriter), so scripts that parse its
+/// tables parse ours. One difference: lines never end in spaces (Consul's do where a last cell is empty).
+/// </summary>
 internal static class Table
 {
     /// <summary>
     /// Columns as Consul's columnize lays them out: cells trimmed, every column but the last
-    /// padded to its widest cell and followed by two spaces, no trailing newline.
+    /// padded to its widest cell and followed by two spaces; no newline after the last line.
     /// </summary>
     public static string Columnize(IEnumerable<IReadOnlyList<string>> rows)
     {
@@ -22,18 +25,18 @@ internal static class Table
             }
         }
 
-        return string.Join('\n', cells.Select(row => string.Concat(row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]) + "  "))));
+        return string.Join('\n', cells.Select(row => string.Concat(row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]) + "  ")).TrimEnd()));
     }
 
     /// <summary>
     /// Two columns as Go's tabwriter (padding 6) aligns "name\tvalue" lines: the names padded to
-    /// the longest plus six spaces, the values as they are; no trailing newline.
+    /// the longest plus six spaces, the values as they are; no newline after the last line.
     /// </summary>
     public static string Pairs(IEnumerable<(string Name, string Value)> rows)
     {
         var list = rows.ToList();
         var width = list.Count == 0 ? 0 : list.Max(r => r.Name.Length) + 6;
-        return string.Join('\n', list.Select(r => r.Name.PadRight(width) + r.Value));
+        return string.Join('\n', list.Select(r => (r.Name.PadRight(width) + r.Value).TrimEnd()));
     }
 }
 
