@@ -48,6 +48,7 @@ public static class CommandLine
         .. KvCommands.Verbs,
         .. CatalogCommands.Verbs,
         MembersCommand.Verb,
+        .. OperatorCommands.Verbs,
     ];
 
     private static bool IsHelp(string arg) => arg is "-h" or "-help" or "--help";
