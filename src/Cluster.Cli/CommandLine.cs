@@ -49,6 +49,7 @@ public static class CommandLine
         .. CatalogCommands.Verbs,
         MembersCommand.Verb,
         .. OperatorCommands.Verbs,
+        .. ConfigCommands.Verbs,
     ];
 
     private static bool IsHelp(string arg) => arg is "-h" or "-help" or "--help";
