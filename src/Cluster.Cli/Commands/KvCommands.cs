@@ -73,21 +73,22 @@ internal static class KvCommands
 
         using (client)
         {
-            var query = new List<(string, string?)>();
-            var (failed, refused, succeeded) = (acquire.Value, release.Value) switch
+            // Consul's precedence: -cas, then -acquire, then -release, else a plain write.
+            (string Name, string Value)? mode = cas.Value ? ("cas", modifyIndex.Value.ToString(CultureInfo.InvariantCulture))
+                : acquire.Value ? ("acquire", session.Value)
+                : release.Value ? ("release", session.Value)
+                : null;
+            var (failed, refused, succeeded) = mode?.Name switch
             {
-                _ when cas.Value => ($"Error! Did not write to {key}", $"Error! Did not write to {key}: CAS failed", $"Success! Data written to: {key}"),
-                (true, _) => ("Error! Failed writing data", "Error! Did not acquire lock", $"Success! Lock acquired on: {key}"),
-                (_, true) => ("Error! Failed writing data", "Error! Did not release lock", $"Success! Lock released on: {key}"),
+                "cas" => ($"Error! Did not write to {key}", $"Error! Did not write to {key}: CAS failed", $"Success! Data written to: {key}"),
+                "acquire" => ("Error! Failed writing data", "Error! Did not acquire lock", $"Success! Lock acquired on: {key}"),
+                "release" => ("Error! Failed writing data", "Error! Did not release lock", $"Success! Lock released on: {key}"),
                 _ => ("Error! Failed writing data", "", $"Success! Data written to: {key}"),
             };
-            if (cas.Value)
+            var query = new List<(string, string?)>();
+            if (mode is ({ } name, { } value))
             {
-                query.Add(("cas", modifyIndex.Value.ToString(CultureInfo.InvariantCulture)));
-            }
-            else if (acquire.Value || release.Value)
-            {
-                query.Add((acquire.Value ? "acquire" : "release", session.Value));
+                query.Add((name, value));
             }
 
             if (kvFlags.Value != 0)
