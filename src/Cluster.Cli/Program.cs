@@ -1,3 +1,3 @@
 using Cluster.Cli;
 
-return CommandLine.Run(args, Console.Out, Console.Error);
+return await CommandLine.RunAsync(args, CliEnvironment.Process());
