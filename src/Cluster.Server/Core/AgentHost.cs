@@ -64,7 +64,37 @@ public sealed class AgentHost : IAsyncDisposable
             throw;
         }
 
+        if (settings.Server.Bootstrap)
+        {
+            // A lone server elects itself within one election timeout: wait for it, so that the
+            // agent is usable the moment it says it is running (bounded; clients retry anyway).
+            await WaitForLeaderAsync(server, TimeSpan.FromSeconds(10));
+        }
+
         return new AgentHost(settings, loggerFactory, server, agent, http);
+    }
+
+    private static async Task WaitForLeaderAsync(ServerNode server, TimeSpan atMost)
+    {
+        using var timeout = new CancellationTokenSource(atMost);
+        try
+        {
+            var raft = await server.RaftStarted.WaitAsync(timeout.Token);
+            while (true)
+            {
+                var changed = raft.Changed;
+                if (raft.Stats is { Leader: not 0 })
+                {
+                    return;
+                }
+
+                await changed.WaitAsync(timeout.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Not elected yet: run anyway; requests answer "No cluster leader" until it is.
+        }
     }
 
     /// <summary>Runs until a termination signal (or <paramref name="stop"/>), printing Consul-style start lines.</summary>
