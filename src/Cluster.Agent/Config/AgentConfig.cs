@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Cluster.Agent.Config;
 
 /// <summary>
 /// The agent's configuration once every source is merged and checked, with Consul's names and
-/// defaults. <c>AgentConfigLoader</c> makes it; <see cref="Default"/> and <see cref="DevDefaults"/>
+/// defaults. <see cref="AgentConfigLoader"/> makes it; <see cref="Default"/> and <see cref="DevDefaults"/>
 /// are where it starts.
 /// </summary>
 public sealed record AgentConfig
@@ -100,6 +101,19 @@ public sealed record AgentConfig
         LogLevel = "debug",
         RaftFsync = false,
     };
+
+    /// <summary>As the compiler would print it, with the gossip key hidden: configs get logged.</summary>
+    public override string ToString()
+    {
+        var shown = Encrypt is null ? this : this with { Encrypt = "(hidden)" };
+        var text = new StringBuilder("AgentConfig { ");
+        if (shown.PrintMembers(text))
+        {
+            text.Append(' ');
+        }
+
+        return text.Append('}').ToString();
+    }
 
     private static string HostName()
     {
