@@ -12,7 +12,11 @@ public readonly record struct SourcePosition(string File, int Line, int Column)
 /// A parsed configuration file, HCL or JSON alike: a JSON tree plus the position of every
 /// node in it, so a value that parses but makes no sense still gets an error with file and line.
 /// </summary>
-public sealed class ConfigDocument(string file, JsonObject root, IReadOnlyDictionary<JsonNode, SourcePosition> positions)
+public sealed class ConfigDocument(
+    string file,
+    JsonObject root,
+    IReadOnlyDictionary<JsonNode, SourcePosition> positions,
+    IReadOnlyDictionary<JsonObject, Dictionary<string, SourcePosition>>? keyPositions = null)
 {
     public string File { get; } = file;
 
@@ -22,10 +26,24 @@ public sealed class ConfigDocument(string file, JsonObject root, IReadOnlyDictio
     public SourcePosition PositionOf(JsonNode node) =>
         node is not null && positions.TryGetValue(node, out var position) ? position : new SourcePosition(File, 1, 1);
 
-    /// <summary>An error about <paramref name="node"/> at its place in the file.</summary>
-    public ConfigException Error(JsonNode node, string problem)
+    /// <summary>
+    /// Where <paramref name="key"/> of <paramref name="owner"/> was written: an unknown key is
+    /// best shown at the key itself, not at its value.
+    /// </summary>
+    public SourcePosition KeyPositionOf(JsonObject owner, string key)
     {
-        var at = PositionOf(node);
-        return new ConfigException(at.File, at.Line, at.Column, problem);
+        ArgumentNullException.ThrowIfNull(owner);
+        if (keyPositions is not null && keyPositions.TryGetValue(owner, out var keys) && keys.TryGetValue(key, out var position))
+        {
+            return position;
+        }
+
+        return owner.TryGetPropertyValue(key, out var value) && value is not null ? PositionOf(value) : PositionOf(owner);
     }
+
+    /// <summary>An error about <paramref name="node"/> at its place in the file.</summary>
+    public ConfigException Error(JsonNode node, string problem) => new(PositionOf(node), problem);
+
+    /// <summary>An error about the key <paramref name="key"/> of <paramref name="owner"/>, at the key.</summary>
+    public ConfigException KeyError(JsonObject owner, string key, string problem) => new(KeyPositionOf(owner, key), problem);
 }

@@ -18,6 +18,7 @@ public sealed class HclParser
     private readonly string _file;
     private readonly string _text;
     private readonly Dictionary<JsonNode, SourcePosition> _positions = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<JsonObject, Dictionary<string, SourcePosition>> _keyPositions = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<JsonArray> _repeated = new(ReferenceEqualityComparer.Instance);
     private int _at;
     private int _line = 1;
@@ -36,7 +37,7 @@ public sealed class HclParser
         var parser = new HclParser(file, text);
         var root = new JsonObject();
         parser.Body(root, closing: null);
-        return new ConfigDocument(file, root, parser._positions);
+        return new ConfigDocument(file, root, parser._positions, parser._keyPositions);
     }
 
     /// <summary>Items until <paramref name="closing"/> (or the end of the text at the top level), separated by newlines or commas.</summary>
@@ -111,6 +112,7 @@ public sealed class HclParser
         {
             var wrapper = new JsonObject { [labels[i]] = value };
             _positions[wrapper] = blockAt;
+            RememberKey(wrapper, labels[i], blockAt);
             value = wrapper;
         }
 
@@ -119,6 +121,7 @@ public sealed class HclParser
 
     private void Set(JsonObject target, string key, JsonNode value, SourcePosition at)
     {
+        RememberKey(target, key, at);
         if (!target.TryGetPropertyValue(key, out var existing))
         {
             target[key] = value;
@@ -138,6 +141,18 @@ public sealed class HclParser
         repeated.Add(existing);
         repeated.Add(value);
         target[key] = repeated;
+    }
+
+    /// <summary>The first place a key was written (a repeated block is one key, shown where it began).</summary>
+    private void RememberKey(JsonObject owner, string key, SourcePosition at)
+    {
+        if (!_keyPositions.TryGetValue(owner, out var keys))
+        {
+            keys = [];
+            _keyPositions[owner] = keys;
+        }
+
+        keys.TryAdd(key, at);
     }
 
     private string Key()

@@ -19,6 +19,7 @@ public static class JsonConfigParser
         var bytes = Encoding.UTF8.GetBytes(text);
         var lines = LineStarts(bytes);
         var positions = new Dictionary<JsonNode, SourcePosition>(ReferenceEqualityComparer.Instance);
+        var keyPositions = new Dictionary<JsonObject, Dictionary<string, SourcePosition>>(ReferenceEqualityComparer.Instance);
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = 64 });
 
         SourcePosition At(long offset)
@@ -43,6 +44,8 @@ public static class JsonConfigParser
             {
                 case JsonTokenType.StartObject:
                     var obj = new JsonObject();
+                    var keys = new Dictionary<string, SourcePosition>();
+                    keyPositions[obj] = keys;
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                     {
                         var keyOffset = reader.TokenStartIndex;
@@ -52,6 +55,7 @@ public static class JsonConfigParser
                             throw Error(keyOffset, $"\"{key}\" is set twice in one object");
                         }
 
+                        keys[key] = At(keyOffset);
                         reader.Read();
                         obj[key] = Read(ref reader);
                     }
@@ -103,7 +107,7 @@ public static class JsonConfigParser
 
             var root = (JsonObject)Read(ref reader)!;
             reader.Read(); // anything after the object is the reader's error
-            return new ConfigDocument(file, root, positions);
+            return new ConfigDocument(file, root, positions, keyPositions);
         }
         catch (JsonException exception)
         {

@@ -67,6 +67,16 @@ public sealed class HclParserTests
         Assert.Equal("echo hi\n  indented\n", (string?)document.Root["script"]);
     }
 
+    [Fact]
+    public void Knows_where_each_key_was_written_and_a_repeated_block_where_it_began()
+    {
+        var document = HclParser.Parse("k.hcl", "node_name = \"a\"\nservice { name = \"x\" }\n  service { name = \"y\" }\n");
+        Assert.Equal(new SourcePosition("k.hcl", 1, 1), document.KeyPositionOf(document.Root, "node_name"));
+        Assert.Equal(new SourcePosition("k.hcl", 2, 1), document.KeyPositionOf(document.Root, "service"));
+        var second = document.Root["service"]![1]!.AsObject();
+        Assert.Equal("k.hcl:3:13: no", document.KeyError(second, "name", "no").Message);
+    }
+
     [Theory]
     [InlineData("name = \"web\nport = 1", 1, 8, "not closed")]
     [InlineData("service {\n  name = \"web\"\n", 3, 1, "ends inside a block")]

@@ -27,6 +27,16 @@ public sealed class JsonConfigParserTests
         Assert.Equal("agent.json:5:30: port must be positive", document.Error(web["port"]!, "port must be positive").Message);
     }
 
+    [Fact]
+    public void Knows_where_each_key_was_written()
+    {
+        var document = JsonConfigParser.Parse("k.json", "{\n  \"ports\": {\n    \"http\": 1 }\n}");
+        var ports = document.Root["ports"]!.AsObject();
+        Assert.Equal(new SourcePosition("k.json", 2, 3), document.KeyPositionOf(document.Root, "ports"));
+        Assert.Equal(new SourcePosition("k.json", 3, 5), document.KeyPositionOf(ports, "http"));
+        Assert.IsAssignableFrom<AgentConfigException>(document.KeyError(ports, "http", "no"));
+    }
+
     [Theory]
     [InlineData("", 1, 1, "empty")]
     [InlineData("[1]", 1, 1, "must be an object")]
