@@ -171,16 +171,17 @@ internal sealed partial class ConfigValidator(ConfigFragment settings)
         ];
         foreach (var (name, port, mayBeOff) in all)
         {
-            if (port is < 1 or > 65535 && !(mayBeOff && port == AgentPorts.Disabled))
+            // 0 asks the kernel for a free port (tests and side-by-side agents read the chosen ones from the start lines).
+            if (port is < 0 or > 65535 && !(mayBeOff && port == AgentPorts.Disabled))
             {
-                throw Error(name, $"{name} must be 1 to 65535{(mayBeOff ? " (or -1 to turn it off)" : "")}, not {port}");
+                throw Error(name, $"{name} must be 0 to 65535{(mayBeOff ? " (or -1 to turn it off)" : "")}, not {port}");
             }
         }
 
         var owners = new Dictionary<int, string>();
         foreach (var (name, port, _) in all)
         {
-            if (port != AgentPorts.Disabled && !owners.TryAdd(port, name))
+            if (port is not (AgentPorts.Disabled or 0) && !owners.TryAdd(port, name))
             {
                 throw Error(name, $"{name} and {owners[port]} are both {port}");
             }

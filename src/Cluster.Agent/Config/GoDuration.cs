@@ -100,4 +100,32 @@ public static class GoDuration
 
         return best;
     }
+
+    /// <summary>Formats as Go does for the common cases ("10s", "1m0s", "15ms").</summary>
+    public static string Format(TimeSpan value)
+    {
+        if (value == TimeSpan.Zero)
+        {
+            return "0s";
+        }
+
+        if (value < TimeSpan.FromSeconds(1))
+        {
+            return value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + "ms";
+        }
+
+        var text = "";
+        if (value.TotalHours >= 1)
+        {
+            text += ((long)value.TotalHours).ToString(CultureInfo.InvariantCulture) + "h";
+        }
+
+        if (value.TotalMinutes >= 1)
+        {
+            text += value.Minutes.ToString(CultureInfo.InvariantCulture) + "m";
+        }
+
+        var seconds = value.Seconds + (value.Milliseconds / 1000.0);
+        return text + seconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+    }
 }

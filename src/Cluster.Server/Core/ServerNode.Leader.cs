@@ -1,9 +1,9 @@
+using Cluster.Agent.Config;
 using Cluster.Gossip.Wire;
 using Cluster.Grpc;
 using Cluster.Grpc.Client;
 using Cluster.Grpc.Server;
 using Cluster.Raft.Core;
-using Cluster.Server.Http;
 using Cluster.Server.State;
 using Cluster.Server.Wire;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using Cluster.Agent.Config;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -298,8 +298,8 @@ public sealed class AgentConfigTests
     [InlineData("node_name = \"web.1\"", "a.hcl:1:13: node_name \"web.1\" is not valid in DNS: at most 63 letters, digits and '-'")]
     [InlineData("datacenter = \"dc 1\"", "a.hcl:1:14: datacenter \"dc 1\" can only have lower-case letters, digits, '-' and '_'")]
     [InlineData("node_id = \"abc\"", "a.hcl:1:11: node_id \"abc\" is not a UUID (as in 9f1c7a3e-5b7d-4c2e-8a1f-2b3c4d5e6f70)")]
-    [InlineData("ports {\n  http = 70000\n}", "a.hcl:2:10: ports.http must be 1 to 65535 (or -1 to turn it off), not 70000")]
-    [InlineData("ports { server = -1 }", "a.hcl:1:18: ports.server must be 1 to 65535, not -1")]
+    [InlineData("ports {\n  http = 70000\n}", "a.hcl:2:10: ports.http must be 0 to 65535 (or -1 to turn it off), not 70000")]
+    [InlineData("ports { server = -1 }", "a.hcl:1:18: ports.server must be 0 to 65535, not -1")]
     [InlineData("ports { grpc = 8500 }", "a.hcl:1:16: ports.grpc and ports.http are both 8500")]
     [InlineData("bootstrap_expect = 3", "a.hcl:1:20: bootstrap_expect = 3 needs server mode (server = true or -server)")]
     [InlineData("server = true\nbootstrap = true\nbootstrap_expect = 3", "a.hcl:3:20: bootstrap_expect and bootstrap cannot both be set: bootstrap is a server that elects itself")]
@@ -351,7 +351,7 @@ public sealed class AgentConfigTests
         Assert.Equal(8080, config.Ports.Http);
 
         var fromFlag = Assert.Throws<AgentConfigException>(() => FromFiles(AgentFlags.Parse(["-data-dir=/d", "-http-port=70000"]), ("a.hcl", "ports { http = 80 }")));
-        Assert.Equal("flag -http-port: ports.http must be 1 to 65535 (or -1 to turn it off), not 70000", fromFlag.Message);
+        Assert.Equal("flag -http-port: ports.http must be 0 to 65535 (or -1 to turn it off), not 70000", fromFlag.Message);
 
         var inDev = Assert.Throws<ConfigException>(() => FromFiles(AgentFlags.Parse(["-dev"]), ("a.hcl", "\nbootstrap_expect = 3")));
         Assert.Equal("a.hcl:2:20: bootstrap_expect = 3 is not allowed in dev mode, where the server elects itself", inDev.Message);
