@@ -30,6 +30,30 @@ public sealed partial class RaftNode
     /// <summary>True while this leader holds a read lease.</summary>
     public bool HasLease => Role == RaftRole.Leader && LeaseValid();
 
+    /// <summary>Ticks taken so far (the clock heartbeats carry).</summary>
+    public long Ticks => _now;
+
+    /// <summary>The length of a lease in ticks, counted from the tick its heartbeat was sent at.</summary>
+    public int LeaseLength => LeaseTicks;
+
+    /// <summary>
+    /// While this leader may answer lease reads at once (it holds the lease and has committed an
+    /// entry of its term): the tick of the heartbeat round whose quorum of answers grants it; the
+    /// lease lasts <see cref="LeaseLength"/> ticks from then. Null otherwise.
+    /// </summary>
+    public long? LeaseStart
+    {
+        get
+        {
+            if (Role != RaftRole.Leader || !LeaseValid() || _log.TermAt(_log.Committed) != Term)
+            {
+                return null;
+            }
+
+            return Conf.Voters.Select(v => v == Id ? _now : _progress.TryGetValue(v, out var p) ? p.AckedTick : long.MinValue).OrderDescending().ElementAt(Quorum - 1);
+        }
+    }
+
     private void Read(ulong requester, ByteString context, ReadMode mode)
     {
         if (mode == ReadMode.Lease && LeaseValid() && _log.TermAt(_log.Committed) == Term)

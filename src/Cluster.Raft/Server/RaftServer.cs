@@ -41,6 +41,13 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private volatile RaftStats? _stats;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // Lease reads without a loop turn (TryLeaseRead): when each recent tick was taken, and what
+    // the loop last published before sending anything.
+    private readonly long[] _tickTimes = new long[64];
+    private long _leaseUntil;
+    private ulong _publishedCommitted;
+    private ulong _publishedApplied;
+
     public RaftServer(RaftServerOptions options, IStateMachine stateMachine, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -328,6 +335,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
                 break;
             case Tick:
                 node.Tick();
+                _tickTimes[node.Ticks & (_tickTimes.Length - 1)] = _options.Time.GetTimestamp();
                 break;
             case Pending pending:
                 if (!pending.Cancellation.IsCancellationRequested)
@@ -400,9 +408,11 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         var node = _node!;
         var wal = _wal!;
         var wasLeader = node.Role == RaftRole.Leader;
+        PublishLease();
         while (node.HasReady)
         {
             var ready = node.GetReady();
+            PublishLease(); // before anything is sent: a revoked lease or a new commit index is visible first
             if (ready.Snapshot is { } received)
             {
                 var contents = _snapshots.Load(received.Index, received.Term)
@@ -410,6 +420,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
                 _stateMachine.Restore(SnapshotFile.Read(contents).State.Span);
                 wal.MarkSnapshot(received.Index, received.Term);
                 FailProposalsThrough(received.Index);
+                Volatile.Write(ref _publishedApplied, received.Index);
             }
 
             // A leader may send its appends before its own write (thesis §10.2.1): its entries count
@@ -441,6 +452,11 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
             }
 
             Apply(ready.CommittedEntries);
+            if (ready.CommittedEntries.Count > 0)
+            {
+                Volatile.Write(ref _publishedApplied, ready.CommittedEntries[^1].Index);
+            }
+
             foreach (var read in ready.ReadStates)
             {
                 if (_reads.Remove(read.Context, out var done))
@@ -461,6 +477,8 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         {
             FailReads(new NotLeaderException(node.Leader, AddressOf(node.Leader)));
         }
+
+        PublishLease();
 
         if (node.Applied - node.Snapshot.Index >= _options.SnapshotThreshold)
         {
@@ -549,6 +567,41 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
             node.Id, node.Role, node.Term, node.Leader, AddressOf(node.Leader), node.LastIndex, node.Committed, node.Applied,
             node.Snapshot.Index, node.Configuration, node.Matches(), _wal!.Syncs, _proposalCount, Transport.DroppedOutbound,
             node.Role == RaftRole.Leader ? _options.Time.GetUtcNow() : _lastContact);
+    }
+
+    /// <summary>
+    /// A linearizable read point without a loop turn, for a leader inside its lease: true when
+    /// this server leads with a valid lease and has applied everything it has committed (so no
+    /// other server can have applied anything it has not). Read the state machine after it
+    /// returns true; otherwise use <see cref="ReadBarrierAsync"/>.
+    /// </summary>
+    public bool TryLeaseRead()
+    {
+        var committed = Volatile.Read(ref _publishedCommitted);
+        var applied = Volatile.Read(ref _publishedApplied);
+        return applied >= committed && _options.Time.GetTimestamp() < Volatile.Read(ref _leaseUntil);
+    }
+
+    /// <summary>
+    /// The lease in real time: from when the granting heartbeat's tick was taken, for the lease's
+    /// ticks of the tick interval (followers hold their votes for a whole election timeout in
+    /// their own time after hearing that heartbeat, which is later still).
+    /// </summary>
+    private void PublishLease()
+    {
+        var node = _node!;
+        Volatile.Write(ref _publishedCommitted, Math.Max(Volatile.Read(ref _publishedCommitted), node.Committed));
+        var until = 0L;
+        if (node.LeaseStart is { } start && node.Ticks - start < _tickTimes.Length - 1)
+        {
+            var taken = start == 0 ? 0 : _tickTimes[start & (_tickTimes.Length - 1)];
+            if (taken != 0)
+            {
+                until = taken + (long)(node.LeaseLength * _options.TickInterval.TotalSeconds * _options.Time.TimestampFrequency);
+            }
+        }
+
+        Volatile.Write(ref _leaseUntil, until);
     }
 
     private void PublishStats()

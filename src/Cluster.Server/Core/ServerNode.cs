@@ -226,6 +226,11 @@ public sealed partial class ServerNode : IAsyncDisposable
         }
 
         var raft = Raft ?? throw new NoLeaderException("No cluster leader");
+        if (mode == Consistency.Default && raft.TryLeaseRead())
+        {
+            return; // the leader inside its lease: no loop turn, no round trip
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         while (true)

@@ -110,7 +110,13 @@ public sealed class RaftServerTests : IAsyncLifetime
         await StartClusterAsync(3);
         var leader = await LeaderAsync();
         var target = _nodes.Values.First(n => n != leader);
+        await leader.Raft.ProposeAsync(ByteString.CopyFromUtf8("before"));
+        // The leader answers lease reads without a loop turn; followers never do.
+        await EventuallyAsync(() => leader.Raft.TryLeaseRead());
+        Assert.DoesNotContain(_nodes.Values, n => n != leader && n.Raft.TryLeaseRead());
         await leader.Raft.TransferLeadershipAsync(target.Raft.Id).WaitAsync(TimeSpan.FromSeconds(30));
+        // The lease ends before TimeoutNow leaves the old leader, so once the new one leads the old one cannot read alone.
+        Assert.False(leader.Raft.TryLeaseRead());
         Assert.Equal(RaftRole.Leader, (await target.Raft.StatsNowAsync()).Role);
         await target.Raft.ProposeAsync(ByteString.CopyFromUtf8("at the new leader"));
     }
