@@ -145,6 +145,7 @@ public sealed class ApiRequest(HttpContext http, string rest)
         Http.Response.StatusCode = status;
         Http.Response.ContentType = "application/json";
         var bytes = value is JsonNode node ? Encoding.UTF8.GetBytes(node.ToJsonString()) : JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        Http.Response.ContentLength = bytes.Length;
         return Http.Response.Body.WriteAsync(bytes, Aborted).AsTask();
     }
 

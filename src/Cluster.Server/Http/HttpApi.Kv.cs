@@ -86,8 +86,26 @@ public sealed partial class HttpApi
             return;
         }
 
-        await WriteKvArrayAsync(request, [found]);
+        // Many watchers of one key wake for the same entry: render it once per stored version.
+        var body = RenderedEntries.GetValue(found, static entry =>
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartArray();
+                ConsulJson.WriteKv(writer, entry);
+                writer.WriteEndArray();
+            }
+
+            return buffer.WrittenMemory.ToArray();
+        });
+        request.Http.Response.ContentType = "application/json";
+        request.Http.Response.ContentLength = body.Length;
+        await request.Http.Response.Body.WriteAsync(body, request.Aborted);
     }
+
+    /// <summary>Rendered single-key answers, living as long as the stored entry they render (entries are immutable).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<KvEntry, byte[]> RenderedEntries = new();
 
     private static async Task WriteKvArrayAsync(ApiRequest request, IReadOnlyList<KvEntry> entries)
     {
