@@ -11,7 +11,10 @@ namespace Cluster.Server.State;
 /// </summary>
 public sealed class StateStore
 {
-    private StateVersion _current = StateVersion.Empty;
+    // A version of its own, never a shared static one: an empty tree's root watch is what a read
+    // of that empty table waits on, so stores sharing one would wake each other's readers, and
+    // once any of them had written there every read of an empty table would return a fired watch.
+    private StateVersion _current = new();
     private TaskCompletionSource _applied = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public StateVersion Current => Volatile.Read(ref _current);
