@@ -195,6 +195,31 @@ public sealed class StateStoreSessionTests
     }
 
     [Fact]
+    public void A_lock_delay_set_again_after_an_earlier_one_expired_holds()
+    {
+        // Commit pruned the expired delays of the previous version after merging the new ones,
+        // so a new delay on a key whose old delay had expired was dropped at once.
+        var h = new StateStoreHarness();
+        h.RegisterNode("n1");
+        h.CreateSession("s1", "n1", lockDelayMs: 10_000);
+        h.CreateSession("s2", "n1", lockDelayMs: 10_000);
+        h.CreateSession("s3", "n1");
+        var start = h.Now;
+        h.Lock("k", "s1");
+        h.DestroySession("s1"); // k delayed until start + 10 s
+
+        h.Now = start + 20_000;
+        Assert.True(h.Lock("k", "s2").Ok);
+        h.DestroySession("s2"); // k delayed again, until start + 30 s
+        Assert.Equal(start + 30_000, h.State.LockDelays.GetValueOrDefault("k"));
+
+        h.Now = start + 21_000;
+        Assert.False(h.Lock("k", "s3").Ok);
+        h.Now = start + 30_000;
+        Assert.True(h.Lock("k", "s3").Ok);
+    }
+
+    [Fact]
     public void Expired_lock_delays_are_pruned_when_new_ones_are_set()
     {
         var h = new StateStoreHarness();
