@@ -277,6 +277,53 @@ public sealed class StateStoreKvTests
     }
 
     [Fact]
+    public void A_prefix_watch_fires_for_writes_under_the_prefix_only()
+    {
+        var h = new StateStoreHarness();
+        foreach (var key in new[] { "app/a", "app/b", "apple", "z" })
+        {
+            h.Set(key);
+        }
+
+        h.Delete("z"); // a tombstone outside the prefix
+        var list = h.State.KvList("app/").Watches;
+        h.Set("apple", "2");
+        h.Set("b");
+        h.Delete("b");
+        h.Set("z");
+        h.Delete("z");
+        h.Delete("app/missing");
+        h.Reap(h.Index);
+        Assert.All(list, w => Assert.False(w.IsCompleted));
+
+        h.Set("app/c");
+        Assert.Contains(list, w => w.IsCompleted);
+
+        list = h.State.KvList("app/").Watches;
+        h.Delete("app/a");
+        Assert.Contains(list, w => w.IsCompleted);
+
+        list = h.State.KvList("app/").Watches;
+        h.Set("app/b", "2");
+        Assert.Contains(list, w => w.IsCompleted);
+    }
+
+    [Fact]
+    public void A_prefix_watch_does_not_fire_for_a_delete_outside_it_when_nothing_under_it_was_ever_deleted()
+    {
+        // KvList also watched the tombstones under the prefix: with none there, that watch was the
+        // tombstone tree's nearest node (often the root), so any delete anywhere woke every list.
+        var h = new StateStoreHarness();
+        h.Set("app/a");
+        h.Set("other");
+        var list = h.State.KvList("app/").Watches;
+        h.Delete("other");
+        Assert.All(list, w => Assert.False(w.IsCompleted));
+        h.Delete("app/a");
+        Assert.Contains(list, w => w.IsCompleted);
+    }
+
+    [Fact]
     public void Stores_share_no_watches()
     {
         // Every store began from one static empty version, so the watches of its still-empty tables
