@@ -31,7 +31,10 @@ public sealed partial record StateVersion
     {
         var (entries, changed) = Kvs.PrefixWatch(prefix);
         var (tombs, _) = Tombstones.PrefixWatch(prefix);
-        ulong index = 0;
+
+        // Listing everything answers the tables' index, as Consul's KVSList, so it never goes back
+        // when tombstones are reaped.
+        var index = prefix.Length == 0 ? MaxIndex(Tables.Kvs, Tables.Tombstones) : 0;
         foreach (var entry in entries)
         {
             index = Math.Max(index, entry.Value.ModifyIndex);

@@ -179,6 +179,21 @@ public sealed class StateStoreKvTests
     }
 
     [Fact]
+    public void Listing_everything_answers_the_tables_index_so_reaping_does_not_take_it_back()
+    {
+        // As Consul's KVSList for an empty prefix; it answered the newest entry's index, which went
+        // back from the delete's index to 1 once the tombstone was reaped.
+        var h = new StateStoreHarness();
+        h.Set("a");
+        h.Set("b");
+        h.Delete("b");
+        Assert.Equal(3UL, h.State.KvList("").Index);
+        h.Reap(3);
+        Assert.True(h.State.KvList("").Index >= 3);
+        Assert.Equal(h.State.MaxIndex(Tables.Kvs, Tables.Tombstones), h.State.KvList("").Index);
+    }
+
+    [Fact]
     public void An_empty_key_is_refused_except_for_trees()
     {
         var h = new StateStoreHarness();
