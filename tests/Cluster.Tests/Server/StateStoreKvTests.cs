@@ -339,6 +339,27 @@ public sealed class StateStoreKvTests
     }
 
     [Fact]
+    public void A_prefix_watch_does_not_fire_when_a_sibling_delete_compacts_the_tree_above_it()
+    {
+        // Deleting app/a leaves app/ with one child, which the tree merges into one edge; the
+        // merged node fired the child's watch though nothing under app/b/ changed.
+        var h = new StateStoreHarness();
+        h.Set("app/a");
+        h.Set("app/b/1");
+        h.Set("app/b/2");
+        var list = h.State.KvList("app/b/").Watches;
+        var key = h.State.KvGet("app/b/1").Watches;
+        h.Delete("app/a");
+        Assert.All(list.Concat(key), w => Assert.False(w.IsCompleted));
+        Assert.Equal(["app/b/1", "app/b/2"], h.State.KvList("app/b/").Result.Select(e => e.Key));
+
+        // The merged node's watch is still the subtree's.
+        h.Set("app/b/3");
+        Assert.All(list, w => Assert.True(w.IsCompleted));
+        Assert.All(key, w => Assert.False(w.IsCompleted));
+    }
+
+    [Fact]
     public void Stores_share_no_watches()
     {
         // Every store began from one static empty version, so the watches of its still-empty tables

@@ -283,6 +283,23 @@ public sealed class StateStoreSessionTests
     }
 
     [Fact]
+    public void Deregistering_the_node_destroys_its_sessions_only()
+    {
+        var h = new StateStoreHarness();
+        h.RegisterNode("n1");
+        h.RegisterNode("n2");
+        h.CreateSession("s1", "n1");
+        h.CreateSession("s2", "n2");
+        h.Lock("k", "s1");
+        var other = h.State.NodeSessions("n2").Watches;
+        h.Deregister("n1");
+        Assert.Equal(["s2"], h.State.SessionList().Result.Select(s => s.Id));
+        Assert.Empty(h.State.NodeSessions("n1").Result);
+        Assert.Equal("", h.Get("k").Session);
+        Assert.All(other, w => Assert.False(w.IsCompleted));
+    }
+
+    [Fact]
     public void Session_reads_watch_what_they_read()
     {
         var h = new StateStoreHarness();
