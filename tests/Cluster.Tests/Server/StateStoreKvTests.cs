@@ -259,6 +259,22 @@ public sealed class StateStoreKvTests
     }
 
     [Fact]
+    public void Unlock_needs_a_session()
+    {
+        // Consul's kvsUnlockTxn: "missing session". Without the check an unlock without a session
+        // on an unheld key passed as the holder ("" == "") and wrote like a plain set.
+        var h = WithSessions();
+        h.Set("k", "before");
+        var before = StateStoreHarness.WithoutIndex(h.Store);
+        var result = h.Unlock("k", "", "after");
+        Assert.False(result.Ok);
+        Assert.Equal(before, StateStoreHarness.WithoutIndex(h.Store));
+        var txn = h.Txn(StateStoreHarness.Op(Verb.Unlock, "k", "after"));
+        Assert.Equal(0, Assert.Single(txn.Errors).OpIndex);
+        Assert.Equal("before", h.Get("k").Value.ToStringUtf8());
+    }
+
+    [Fact]
     public void A_key_watch_fires_for_that_key_only()
     {
         var h = new StateStoreHarness();
