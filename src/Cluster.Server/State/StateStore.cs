@@ -227,9 +227,9 @@ public sealed class StateStore
                 if (entry is not null)
                 {
                     var shown = entry.Clone();
-                    if (op.Verb is not (KvOp.Types.Verb.Get or KvOp.Types.Verb.CheckIndex or KvOp.Types.Verb.CheckSession))
+                    if (op.Verb != KvOp.Types.Verb.Get)
                     {
-                        shown.Value = ByteString.Empty; // writes answer with the entry's metadata only, as Consul does
+                        shown.Value = ByteString.Empty; // only a get answers with the value; writes and checks with the metadata, as Consul's txnKVS
                     }
 
                     result.Results.Add(shown);

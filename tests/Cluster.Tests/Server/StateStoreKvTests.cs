@@ -526,6 +526,23 @@ public sealed class StateStoreKvTests
     }
 
     [Fact]
+    public void Transaction_checks_answer_with_metadata_only_as_in_Consul()
+    {
+        // Consul's txnKVS keeps the value only for a get (and get-tree); check-index and
+        // check-session answered with the value here.
+        var h = WithSessions();
+        h.Lock("k", "s1", "secret");
+        var result = h.Txn(
+            StateStoreHarness.Op(Verb.CheckIndex, "k", index: h.Index),
+            StateStoreHarness.Op(Verb.CheckSession, "k", session: "s1"),
+            StateStoreHarness.Op(Verb.Get, "k"));
+        Assert.True(result.Ok);
+        Assert.Equal(["", "", "secret"], result.Results.Select(e => e.Value.ToStringUtf8()));
+        Assert.All(result.Results, e => Assert.Equal(h.Index - 1, e.ModifyIndex));
+        Assert.Equal("secret", h.Get("k").Value.ToStringUtf8());
+    }
+
+    [Fact]
     public void An_empty_transaction_succeeds_and_changes_nothing()
     {
         var h = new StateStoreHarness();
