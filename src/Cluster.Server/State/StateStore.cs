@@ -185,11 +185,15 @@ public sealed class StateStore
                 return new CommandResult { Ok = ok };
             }
 
+            // A command comes off the wire: a create without its session is refused (it threw
+            // ArgumentNullException out of the FSM), and an unknown verb is no destroy.
             case Command.OpOneofCase.Session when command.Session.Verb == SessionOp.Types.Verb.Create:
-                writer.CreateSession(command.Session.Session);
+                writer.CreateSession(command.Session.Session ?? throw new StateRefusedException("Missing session"));
                 return new CommandResult { Ok = true };
-            case Command.OpOneofCase.Session:
+            case Command.OpOneofCase.Session when command.Session.Verb == SessionOp.Types.Verb.Destroy:
                 return new CommandResult { Ok = writer.DestroySession(command.Session.Session?.Id ?? "") };
+            case Command.OpOneofCase.Session:
+                throw new StateRefusedException($"unknown session verb {command.Session.Verb}");
             case Command.OpOneofCase.Config:
                 return new CommandResult { Ok = writer.Config(command.Config) };
             case Command.OpOneofCase.Txn:

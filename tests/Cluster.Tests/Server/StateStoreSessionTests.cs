@@ -72,6 +72,30 @@ public sealed class StateStoreSessionTests
     }
 
     [Fact]
+    public void Create_without_a_session_is_refused_not_thrown()
+    {
+        // A command's fields come off the wire: a create with no session threw ArgumentNullException
+        // out of the FSM instead of being refused.
+        var h = new StateStoreHarness();
+        h.RegisterNode("n1");
+        var result = h.Apply(new Command { Session = new SessionOp { Verb = SessionOp.Types.Verb.Create } });
+        Assert.False(result.Ok);
+        Assert.NotEmpty(result.Refused);
+        Assert.Equal(2UL, h.State.Index);
+    }
+
+    [Fact]
+    public void An_unknown_session_verb_is_refused()
+    {
+        // Anything but CREATE used to be taken for DESTROY.
+        var h = StateStoreKvTests.WithSessions();
+        var result = h.Apply(new Command { Session = new SessionOp { Verb = (SessionOp.Types.Verb)7, Session = new Session { Id = "s1" } } });
+        Assert.False(result.Ok);
+        Assert.NotEmpty(result.Refused);
+        Assert.NotNull(h.State.SessionGet("s1").Result);
+    }
+
+    [Fact]
     public void The_session_takes_the_node_name_as_registered_and_is_found_by_node_in_any_case()
     {
         var h = new StateStoreHarness();
