@@ -255,7 +255,7 @@ public sealed class RadixTree<T>
         }
 
         /// <summary>Keeps the tree compact: an empty node goes, a node with one child and no value merges with it.</summary>
-        private Node? Shrink(Node node, bool isRoot)
+        private static Node? Shrink(Node node, bool isRoot)
         {
             if (isRoot)
             {
@@ -269,9 +269,10 @@ public sealed class RadixTree<T>
 
             if (node.Leaf is null && node.Children.Length == 1)
             {
+                // The merged node holds exactly the entries the child held, so it keeps the child's
+                // watch: firing it woke every reader of that subtree for a sibling's delete.
                 var only = node.Children[0];
-                _fired.Add(only.Watch);
-                return new Node(node.Label + only.Label, only.Leaf, only.Children);
+                return new Node(node.Label + only.Label, only.Leaf, only.Children) { Watch = only.Watch };
             }
 
             return node;

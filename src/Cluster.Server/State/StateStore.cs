@@ -11,7 +11,10 @@ namespace Cluster.Server.State;
 /// </summary>
 public sealed class StateStore
 {
-    private StateVersion _current = StateVersion.Empty;
+    // A version of its own, never a shared static one: an empty tree's root watch is what a read
+    // of that empty table waits on, so stores sharing one would wake each other's readers, and
+    // once any of them had written there every read of an empty table would return a fired watch.
+    private StateVersion _current = new();
     private TaskCompletionSource _applied = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public StateVersion Current => Volatile.Read(ref _current);
@@ -182,11 +185,15 @@ public sealed class StateStore
                 return new CommandResult { Ok = ok };
             }
 
+            // A command comes off the wire: a create without its session is refused (it threw
+            // ArgumentNullException out of the FSM), and an unknown verb is no destroy.
             case Command.OpOneofCase.Session when command.Session.Verb == SessionOp.Types.Verb.Create:
-                writer.CreateSession(command.Session.Session);
+                writer.CreateSession(command.Session.Session ?? throw new StateRefusedException("Missing session"));
                 return new CommandResult { Ok = true };
-            case Command.OpOneofCase.Session:
+            case Command.OpOneofCase.Session when command.Session.Verb == SessionOp.Types.Verb.Destroy:
                 return new CommandResult { Ok = writer.DestroySession(command.Session.Session?.Id ?? "") };
+            case Command.OpOneofCase.Session:
+                throw new StateRefusedException($"unknown session verb {command.Session.Verb}");
             case Command.OpOneofCase.Config:
                 return new CommandResult { Ok = writer.Config(command.Config) };
             case Command.OpOneofCase.Txn:
@@ -224,9 +231,9 @@ public sealed class StateStore
                 if (entry is not null)
                 {
                     var shown = entry.Clone();
-                    if (op.Verb is not (KvOp.Types.Verb.Get or KvOp.Types.Verb.CheckIndex or KvOp.Types.Verb.CheckSession))
+                    if (op.Verb != KvOp.Types.Verb.Get)
                     {
-                        shown.Value = ByteString.Empty; // writes answer with the entry's metadata only, as Consul does
+                        shown.Value = ByteString.Empty; // only a get answers with the value; writes and checks with the metadata, as Consul's txnKVS
                     }
 
                     result.Results.Add(shown);

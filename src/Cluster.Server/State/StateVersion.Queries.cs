@@ -22,11 +22,19 @@ public sealed partial record StateVersion
         return new(Floor(index), found ? entry : null, [changed]);
     }
 
+    /// <summary>
+    /// The entries under a prefix. Only the KV tree is watched (as Consul's kvsListTxn): a delete
+    /// under the prefix changes it too, while the tombstone tree's watch, for a prefix with no
+    /// tombstones, is a node above it that any delete anywhere fires.
+    /// </summary>
     public Read<IReadOnlyList<KvEntry>> KvList(string prefix)
     {
         var (entries, changed) = Kvs.PrefixWatch(prefix);
-        var (tombs, tombsChanged) = Tombstones.PrefixWatch(prefix);
-        ulong index = 0;
+        var (tombs, _) = Tombstones.PrefixWatch(prefix);
+
+        // Listing everything answers the tables' index, as Consul's KVSList, so it never goes back
+        // when tombstones are reaped.
+        var index = prefix.Length == 0 ? MaxIndex(Tables.Kvs, Tables.Tombstones) : 0;
         foreach (var entry in entries)
         {
             index = Math.Max(index, entry.Value.ModifyIndex);
@@ -42,7 +50,7 @@ public sealed partial record StateVersion
             index = MaxIndex(Tables.Kvs, Tables.Tombstones);
         }
 
-        return new(Floor(index), [.. entries.Select(e => e.Value)], [changed, tombsChanged]);
+        return new(Floor(index), [.. entries.Select(e => e.Value)], [changed]);
     }
 
     public Read<IReadOnlyList<Node>> NodeList()

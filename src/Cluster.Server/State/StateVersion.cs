@@ -14,8 +14,6 @@ public sealed partial record StateVersion
 {
     public const char Sep = '\0';
 
-    public static readonly StateVersion Empty = new();
-
     /// <summary>The Raft index of the last command applied.</summary>
     public ulong Index { get; init; }
 

@@ -52,6 +52,13 @@ public sealed partial class StateWriter
             case KvOp.Types.Verb.Lock:
                 return Acquire(op, existing);
             case KvOp.Types.Verb.Unlock:
+                if (op.Session.Length == 0)
+                {
+                    // As Consul's kvsUnlockTxn: without this an unlock with no session on an unheld key
+                    // passed for its holder ("" == "") and wrote like a plain set.
+                    throw Refused("missing session");
+                }
+
                 if (existing is null || existing.Session != op.Session)
                 {
                     return (false, null, $"failed to unlock key \"{op.Key}\": the lock is not held by session \"{op.Session}\"");

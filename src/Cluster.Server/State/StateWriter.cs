@@ -73,7 +73,9 @@ public sealed partial class StateWriter
         var lockDelays = _from.LockDelays;
         if (_lockDelays is not null)
         {
-            lockDelays = lockDelays.SetItems(_lockDelays).RemoveRange(lockDelays.Where(d => d.Value <= UnixMs).Select(d => d.Key));
+            // Prune the expired delays before adding this command's: pruned after, a key whose old
+            // delay had expired lost the new delay set on it just now.
+            lockDelays = lockDelays.RemoveRange(lockDelays.Where(d => d.Value <= UnixMs).Select(d => d.Key)).SetItems(_lockDelays);
         }
 
         return _from with
