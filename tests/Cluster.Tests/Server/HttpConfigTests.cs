@@ -58,6 +58,45 @@ public sealed class HttpConfigTests(HttpAgentFixture agent) : IClassFixture<Http
         Assert.Equal(HttpStatusCode.NotFound, (await agent.GetAsync("/v1/config/service-defaults/sd-web")).Status);
     }
 
+    [Fact]
+    public async Task Snake_case_and_other_cases_are_normalised_to_Consul_names_at_every_level_but_opaque_maps_keep_theirs()
+    {
+        var put = await agent.PutAsync("/v1/config", """
+            {
+              "kind": "service-defaults", "name": "snake", "protocol": "grpc", "max_inbound_connections": 5,
+              "mesh_gateway": {"mode": "local"},
+              "transparent_proxy": {"outbound_listener_port": 15001, "dialed_directly": true},
+              "upstream_config": {"defaults": {"connect_timeout_ms": 500, "limits": {"max_connections": 10}}},
+              "meta": {"owner_team": "core"}
+            }
+            """);
+        Assert.True(put.Status == HttpStatusCode.OK, put.ToString());
+        var entry = (await agent.GetAsync("/v1/config/service-defaults/snake")).Json!.AsObject();
+        Assert.Equal(
+            ["Kind", "Name", "Protocol", "MaxInboundConnections", "MeshGateway", "TransparentProxy", "UpstreamConfig", "Meta", "CreateIndex", "ModifyIndex"],
+            entry.Select(p => p.Key));
+        Assert.Equal("service-defaults", (string?)entry["Kind"]);
+        Assert.Equal("grpc", (string?)entry["Protocol"]);
+        Assert.Equal(5, (int)entry["MaxInboundConnections"]!);
+        Assert.Equal("local", (string?)entry["MeshGateway"]!["Mode"]);
+        Assert.Equal(15001, (int)entry["TransparentProxy"]!["OutboundListenerPort"]!);
+        Assert.True((bool)entry["TransparentProxy"]!["DialedDirectly"]!);
+        Assert.Equal(500, (int)entry["UpstreamConfig"]!["Defaults"]!["ConnectTimeoutMs"]!);
+        Assert.Equal(10, (int)entry["UpstreamConfig"]!["Defaults"]!["Limits"]!["MaxConnections"]!);
+        Assert.Equal(["owner_team"], entry["Meta"]!.AsObject().Select(p => p.Key));
+
+        var upper = await agent.PutAsync("/v1/config", """{"KIND": "service-defaults", "NAME": "upper", "PROTOCOL": "http", "meshGateway": {"MODE": "remote"}}""");
+        Assert.True(upper.Status == HttpStatusCode.OK, upper.ToString());
+        var upperEntry = (await agent.GetAsync("/v1/config/service-defaults/upper")).Json!;
+        Assert.Equal("http", (string?)upperEntry["Protocol"]);
+        Assert.Equal("remote", (string?)upperEntry["MeshGateway"]!["Mode"]);
+
+        // Validation sees the normalised names: a bad mode in snake_case is refused like one in Consul's case.
+        var bad = await agent.PutAsync("/v1/config", """{"kind": "service-defaults", "name": "snake-bad", "mesh_gateway": {"mode": "sideways"}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await agent.GetAsync("/v1/config/service-defaults/snake-bad")).Status);
+    }
+
     [Theory]
     [InlineData("""{"Kind": "proxy-defaults", "Name": "other"}""", "global")]
     [InlineData("""{"Kind": "proxy-defaults"}""", "global")]
