@@ -187,6 +187,31 @@ public sealed class HttpKvTests(HttpAgentFixture agent) : IClassFixture<HttpAgen
         Assert.Null(await agent.KvValueAsync("txn/rb/new2"));
     }
 
+    [Fact]
+    public async Task A_percent_encoded_key_is_decoded_exactly_once()
+    {
+        (string Path, string Key)[] cases =
+        [
+            ("enc/a%2541", "enc/a%41"),
+            ("enc/b%2Fc", "enc/b/c"),
+            ("enc/sp%20ace", "enc/sp ace"),
+            ("enc/pct%25", "enc/pct%"),
+            ("enc/lit%252F", "enc/lit%2F"),
+            ("enc/%E2%9C%93", "enc/\u2713"),
+        ];
+        foreach (var (path, key) in cases)
+        {
+            Assert.Equal("true", (await agent.PutAsync($"/v1/kv/{path}", key)).Text);
+            Assert.Equal(key, (string?)(await agent.GetAsync($"/v1/kv/{path}")).Json![0]!["Key"]);
+        }
+
+        var keys = (await agent.GetAsync("/v1/kv/enc/?keys")).Json!.AsArray().Select(k => (string)k!);
+        Assert.Equal(cases.Select(c => c.Key).Order(StringComparer.Ordinal), keys);
+        Assert.Equal("true", (await agent.DeleteAsync("/v1/kv/enc/a%2541")).Text);
+        Assert.Equal(HttpStatusCode.NotFound, (await agent.GetAsync("/v1/kv/enc/a%2541")).Status);
+        Assert.Equal(cases.Length - 1, (await agent.GetAsync("/v1/kv/enc/?keys")).Json!.AsArray().Count);
+    }
+
     private static JsonObject Op(string verb, string key, string? value = null, long flags = 0, long index = 0)
     {
         var kv = new JsonObject { ["Verb"] = verb, ["Key"] = key };
