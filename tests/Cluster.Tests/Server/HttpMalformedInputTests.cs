@@ -70,6 +70,22 @@ public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixt
     public Task Invalid_JSON_is_400(string endpoint, string body) =>
         AssertRefusedAsync(() => agent.PutAsync(endpoint, body), HttpStatusCode.BadRequest, "decode");
 
+    [Theory]
+    [MemberData(nameof(InvalidJsonEndpoints))]
+    public Task Invalid_UTF8_is_400(string endpoint) =>
+        AssertRefusedAsync(() => agent.PutAsync(endpoint, [(byte)'{', (byte)'"', 0xff, 0xfe, (byte)'"', (byte)':', (byte)'1', (byte)'}']), HttpStatusCode.BadRequest, "decode");
+
+    public static TheoryData<string> InvalidJsonEndpoints()
+    {
+        var data = new TheoryData<string>();
+        foreach (var endpoint in JsonEndpoints)
+        {
+            data.Add(endpoint);
+        }
+
+        return data;
+    }
+
     public static TheoryData<string, string> NonObjects()
     {
         var data = new TheoryData<string, string>();
@@ -129,6 +145,8 @@ public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixt
         { "/v1/catalog/register", """{"Node": "mal-n", "Address": "1.2.3.4", "Check": {"Name": "c", "ServiceID": "mal-none"}}""", "mal-none" },
         { "/v1/catalog/register", """{"Address": "1.2.3.4"}""", "node name" },
         { "/v1/catalog/register", """{"Node": "mal-n"}""", "address" },
+        { "/v1/catalog/register", """{"Node": "mal-\ud800", "Address": "1.2.3.4"}""", "decode" },
+        { "/v1/catalog/register", """{"Node": "mal-n", "Address": "1.2.3.4", "NodeMeta": {"\udc00": "x"}}""", "decode" },
         { "/v1/catalog/deregister", """{"Node": 5}""", "Node" },
         { "/v1/catalog/deregister", """{}""", "node name" },
         { "/v1/catalog/deregister", """{"Node": "t", "ServiceID": 1}""", "ServiceID" },
@@ -147,6 +165,7 @@ public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixt
         { "/v1/agent/service/register", """{"Name": "mal-s", "Check": "ttl"}""", "Check" },
         { "/v1/agent/service/register", """{"Name": "mal-s", "Checks": [{"TTL": "10s"}, "x"]}""", "Checks" },
         { "/v1/agent/service/register", """{"Name": "mal-s", "Checks": [{"TTL": "10s"}, {"TTL": "10s", "Status": "ok"}]}""", "ok" },
+        { "/v1/agent/service/register", """{"Name": "mal-\ud800"}""", "decode" },
         { "/v1/agent/check/register", """{"Name": "mal-c"}""", "TTL" },
         { "/v1/agent/check/register", """{"Name": "mal-c", "TTL": "1m", "Status": "bogus"}""", "bogus" },
         { "/v1/agent/check/register", """{"TTL": "1m"}""", "check name" },
@@ -187,12 +206,30 @@ public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixt
         { "/v1/txn", """[{"KV": {"Verb": "set", "Key": "mal/k", "Value": "!!!"}}]""", "base64" },
         { "/v1/txn", """[{"KV": {"Verb": "set", "Key": "mal/k", "Value": "eA=="}}, {"KV": {"Verb": "set", "Key": "mal/k2", "Value": "%%%"}}]""", "operation 1" },
         { "/v1/txn", """[{"KV": {"Verb": "cas", "Key": "mal/k", "Index": "7"}}]""", "Index" },
+        { "/v1/txn", """[{"KV": {"Verb": "set", "Key": "mal/\udfff", "Value": "eA=="}}]""", "decode" },
     };
 
     [Theory]
     [MemberData(nameof(WrongFields))]
     public Task A_field_of_the_wrong_type_or_value_is_400_naming_it(string endpoint, string body, string expected) =>
         AssertRefusedAsync(() => agent.PutAsync(endpoint, body), HttpStatusCode.BadRequest, expected);
+
+    [Fact]
+    public async Task A_name_repeated_in_any_case_keeps_the_last_value_as_Go_decodes_it()
+    {
+        var register = await agent.PutAsync("/v1/agent/service/register", """{"Name": "dup-first", "name": "dup-last", "Port": 1, "PORT": 2}""");
+        Assert.True(register.Status == HttpStatusCode.OK, register.ToString());
+        var service = (await agent.GetAsync("/v1/agent/service/dup-last")).Json!;
+        Assert.Equal("dup-last", (string?)service["Service"]);
+        Assert.Equal(2, (int)service["Port"]!);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PutAsync("/v1/agent/service/deregister/dup-last")).Status);
+
+        var txn = await agent.PutAsync("/v1/txn", """[{"KV": {"Verb": "set", "Key": "dup/first", "key": "dup/last", "Value": "eA=="}}]""");
+        Assert.True(txn.Status == HttpStatusCode.OK, txn.ToString());
+        Assert.Equal("x", await agent.KvValueAsync("dup/last"));
+        Assert.Null(await agent.KvValueAsync("dup/first"));
+        Assert.Equal("true", (await agent.DeleteAsync("/v1/kv/dup/last")).Text);
+    }
 
     [Fact]
     public async Task A_KV_value_over_512_KiB_is_413_and_nothing_is_written()
