@@ -50,6 +50,15 @@ public static class JsonFields
         throw ApiException.BadRequest($"Request decode failed: {name}: expected an integer, got {Kind(node)}");
     }
 
+    /// <summary>An integer that must fit an int (a port, a weight): a value out of range is a 400, not an overflow.</summary>
+    public static int Int32Number(JsonObject json, string name, int fallback = 0)
+    {
+        var number = Number(json, name, fallback);
+        return number is >= int.MinValue and <= int.MaxValue
+            ? (int)number
+            : throw ApiException.BadRequest($"Request decode failed: {name}: {number} does not fit a 32-bit integer");
+    }
+
     public static bool Bool(JsonObject json, string name, bool fallback = false)
     {
         ArgumentNullException.ThrowIfNull(json);
