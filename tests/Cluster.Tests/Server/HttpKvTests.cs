@@ -212,6 +212,21 @@ public sealed class HttpKvTests(HttpAgentFixture agent) : IClassFixture<HttpAgen
         Assert.Equal(cases.Length - 1, (await agent.GetAsync("/v1/kv/enc/?keys")).Json!.AsArray().Count);
     }
 
+    [Fact]
+    public async Task Txn_flags_take_the_whole_uint64_range_and_refuse_negatives()
+    {
+        var max = await agent.PutAsync("/v1/txn", """[{"KV": {"Verb": "set", "Key": "txn/flags/max", "Value": "eA==", "Flags": 18446744073709551615}}]""");
+        Assert.Equal(HttpStatusCode.OK, max.Status);
+        Assert.Equal(ulong.MaxValue, (ulong)(await agent.GetAsync("/v1/kv/txn/flags/max")).Json![0]!["Flags"]!);
+
+        foreach (var bad in new[] { "\"Flags\": -1", "\"Flags\": 1.5", "\"Flags\": 18446744073709551616", "\"Index\": -1", "\"Flags\": \"1\"" })
+        {
+            var reply = await agent.PutAsync("/v1/txn", $$$"""[{"KV": {"Verb": "set", "Key": "txn/flags/bad", "Value": "eA==", {{{bad}}}}}]""");
+            Assert.True(reply.Status == HttpStatusCode.BadRequest, $"{bad}: {reply}");
+            Assert.Null(await agent.KvValueAsync("txn/flags/bad"));
+        }
+    }
+
     private static JsonObject Op(string verb, string key, string? value = null, long flags = 0, long index = 0)
     {
         var kv = new JsonObject { ["Verb"] = verb, ["Key"] = key };

@@ -209,6 +209,7 @@ public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixt
         { "/v1/txn", """[{"KV": {"Verb": "set", "Key": "mal/k", "Session": 5}}]""", "Session" },
         { "/v1/txn", """[{"KV": {"Verb": "set", "Key": "mal/k", "Value": "!!!"}}]""", "base64" },
         { "/v1/txn", """[{"KV": {"Verb": "set", "Key": "mal/k", "Value": "eA=="}}, {"KV": {"Verb": "set", "Key": "mal/k2", "Value": "%%%"}}]""", "operation 1" },
+        { "/v1/txn", """[{"KV": {"Verb": "set", "Key": "mal/k", "Value": "eA=="}}, {"KV": {"Verb": "set", "Key": "mal/k2", "Flags": -1}}]""", "Flags" },
         { "/v1/txn", """[{"KV": {"Verb": "cas", "Key": "mal/k", "Index": "7"}}]""", "Index" },
         { "/v1/txn", """[{"KV": {"Verb": "set", "Key": "mal/\udfff", "Value": "eA=="}}]""", "decode" },
     };
