@@ -27,6 +27,8 @@ public sealed class ApiRequest(HttpContext http, string rest)
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
     };
 
+    private static readonly JsonNodeOptions CaseInsensitive = new() { PropertyNameCaseInsensitive = true };
+
     public HttpContext Http { get; } = http;
 
     /// <summary>The path after the route's prefix (a KV key, a service name, an id).</summary>
@@ -113,30 +115,56 @@ public sealed class ApiRequest(HttpContext http, string rest)
             return optional ? null : throw ApiException.BadRequest("Request decode failed: missing body");
         }
 
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(body, new JsonNodeOptions { PropertyNameCaseInsensitive = true });
-        }
-        catch (JsonException e)
-        {
-            throw ApiException.BadRequest($"Request decode failed: {e.Message}");
-        }
-
-        return node as JsonObject ?? throw ApiException.BadRequest("Request decode failed: expected a JSON object");
+        return Parse(body) as JsonObject ?? throw ApiException.BadRequest("Request decode failed: expected a JSON object");
     }
 
-    public async Task<JsonArray> JsonArrayBodyAsync(int limit)
+    public async Task<JsonArray> JsonArrayBodyAsync(int limit) =>
+        Parse(await BodyAsync(limit)) as JsonArray ?? throw ApiException.BadRequest("Request decode failed: expected a JSON array");
+
+    /// <summary>
+    /// A body read as Go's decoder reads it: names match case-insensitively and a name repeated (in
+    /// any case) keeps its last value. Built eagerly, so a repeated name or a string that is not
+    /// valid UTF-16 (a lone surrogate escape) is a 400 here, not an exception at first use.
+    /// </summary>
+    private static JsonNode? Parse(byte[] body)
     {
-        var body = await BodyAsync(limit);
         try
         {
-            return JsonNode.Parse(body, new JsonNodeOptions { PropertyNameCaseInsensitive = true }) as JsonArray
-                ?? throw ApiException.BadRequest("Request decode failed: expected a JSON array");
+            using var document = JsonDocument.Parse(body);
+            return ToNode(document.RootElement);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw ApiException.BadRequest($"Request decode failed: {e.Message}");
+        }
+    }
+
+    private static JsonNode? ToNode(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var obj = new JsonObject(CaseInsensitive);
+                foreach (var property in element.EnumerateObject())
+                {
+                    obj[property.Name] = ToNode(property.Value);
+                }
+
+                return obj;
+            case JsonValueKind.Array:
+                var array = new JsonArray(CaseInsensitive);
+                foreach (var item in element.EnumerateArray())
+                {
+                    array.Add(ToNode(item));
+                }
+
+                return array;
+            case JsonValueKind.String:
+                return JsonValue.Create(element.GetString());
+            case JsonValueKind.Null:
+                return null;
+            default:
+                return JsonValue.Create(element.Clone());
         }
     }
 

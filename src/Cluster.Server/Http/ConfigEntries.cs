@@ -20,6 +20,22 @@ public static class ConfigEntries
         [ServiceDefaults] = [.. Common, "Protocol", "MutualTLSMode", "ExternalSNI", "UpstreamConfig", "Destination", "MaxInboundConnections", "LocalConnectTimeoutMs", "LocalRequestTimeoutMs", "BalanceInboundConnections", "RateLimits"],
     };
 
+    /// <summary>Field names inside the entries' objects (MeshGateway, TransparentProxy, Expose, UpstreamConfig, AccessLogs, RateLimits, ...).</summary>
+    private static readonly string[] NestedFields =
+    [
+        "Mode", "OutboundListenerPort", "DialedDirectly", "Checks", "Paths", "ListenerPort", "Path", "LocalPathPort", "Protocol", "Defaults", "Overrides",
+        "Name", "Namespace", "Partition", "Peer", "ConnectTimeoutMs", "Limits", "MaxConnections", "MaxPendingRequests", "MaxConcurrentRequests",
+        "PassiveHealthCheck", "Interval", "MaxFailures", "EnforcingConsecutive5xx", "MaxEjectionPercent", "BaseEjectionTime", "BalanceOutboundConnections",
+        "Addresses", "Port", "Enabled", "DisableListenerLogs", "Type", "JSONFormat", "TextFormat", "InstanceLevel", "RequestsPerSecond", "RequestsMaxBurst",
+        "Routes", "PathExact", "PathPrefix", "PathRegex", "Required", "Arguments", "ConsulVersion", "EnvoyVersion", "Regions", "SamenessGroup",
+    ];
+
+    /// <summary>Every field name we know, for matching a key written in another case or in snake_case.</summary>
+    private static readonly string[] KnownFields = [.. Fields.Values.SelectMany(f => f).Concat(NestedFields).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Objects whose keys are the user's own and kept as written: Meta, a proxy's opaque Config, an extension's Arguments.</summary>
+    private static readonly HashSet<string> Opaque = new(StringComparer.Ordinal) { "Meta", "Config", "Arguments" };
+
     private static readonly HashSet<string> Protocols = new(StringComparer.Ordinal) { "tcp", "http", "http2", "grpc" };
 
     public static string NormalizeKind(string kind) => kind.ToLowerInvariant() switch
@@ -33,12 +49,7 @@ public static class ConfigEntries
     public static ConfigEntry Validate(JsonObject body)
     {
         ArgumentNullException.ThrowIfNull(body);
-        var normalized = new JsonObject();
-        foreach (var (key, value) in body)
-        {
-            normalized[Pascal(key)] = value?.DeepClone();
-        }
-
+        var normalized = NormalizeObject(body);
         var kind = NormalizeKind(JsonFields.Str(normalized, "Kind") is { Length: > 0 } k ? k : throw ApiException.BadRequest("Kind is required"));
         var name = JsonFields.Str(normalized, "Name");
         normalized["Kind"] = kind;
@@ -108,15 +119,30 @@ public static class ConfigEntries
         return new ConfigEntry { Kind = kind, Name = name, Json = normalized.ToJsonString() };
     }
 
-    /// <summary>"mesh_gateway" → "MeshGateway"; names already in Consul's case pass through.</summary>
-    private static string Pascal(string key)
+    /// <summary>The entry with Consul's field names at every level (mesh_gateway.mode → MeshGateway.Mode), opaque objects copied as they are.</summary>
+    private static JsonObject NormalizeObject(JsonObject json)
     {
-        if (!key.Contains('_', StringComparison.Ordinal) && key.Length > 0 && char.IsUpper(key[0]))
+        var normalized = new JsonObject();
+        foreach (var (key, value) in json)
         {
-            return key;
+            var name = Pascal(key);
+            normalized[name] = Opaque.Contains(name) ? value?.DeepClone() : Normalize(value);
         }
 
-        var known = Fields.Values.SelectMany(f => f).FirstOrDefault(f => string.Equals(f, key.Replace("_", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
-        return known ?? key;
+        return normalized;
+    }
+
+    private static JsonNode? Normalize(JsonNode? node) => node switch
+    {
+        JsonObject obj => NormalizeObject(obj),
+        JsonArray array => new JsonArray([.. array.Select(Normalize)]),
+        _ => node?.DeepClone(),
+    };
+
+    /// <summary>"mesh_gateway", "meshGateway" or "MESHGATEWAY" → "MeshGateway"; an unknown name stays as written.</summary>
+    private static string Pascal(string key)
+    {
+        var bare = key.Replace("_", "", StringComparison.Ordinal);
+        return KnownFields.FirstOrDefault(f => string.Equals(f, bare, StringComparison.OrdinalIgnoreCase)) ?? key;
     }
 }

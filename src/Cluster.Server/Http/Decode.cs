@@ -18,7 +18,7 @@ public static class Decode
             Id = Str(json, "ID"),
             Name = Str(json, "Name", Str(json, "Service")),
             Address = Str(json, "Address"),
-            Port = checked((int)Number(json, "Port")),
+            Port = Int32Number(json, "Port"),
             EnableTagOverride = Bool(json, "EnableTagOverride"),
             Kind = Str(json, "Kind"),
         };
@@ -26,8 +26,8 @@ public static class Decode
         StringMap(json, "Meta", service.Meta);
         if (Obj(json, "Weights") is { } weights)
         {
-            service.WeightPassing = checked((int)Number(weights, "Passing", 1));
-            service.WeightWarning = checked((int)Number(weights, "Warning", 1));
+            service.WeightPassing = Int32Number(weights, "Passing", 1);
+            service.WeightWarning = Int32Number(weights, "Warning", 1);
         }
 
         if (Obj(json, "Proxy") is { } proxy)

@@ -55,6 +55,14 @@ public sealed partial class HttpApi
             throw ApiException.BadRequest("Missing node address");
         }
 
+        // The body's Datacenter is the request's (Consul's parseDC): ours unless it names another.
+        if (register.Node.Datacenter.Length > 0 && !string.Equals(register.Node.Datacenter, Datacenter, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ApiException(500, $"No path to datacenter \"{register.Node.Datacenter}\"");
+        }
+
+        register.Node.Datacenter = Datacenter;
+
         if (Obj(body, "Service") is { } service)
         {
             register.Service = Decode.Service(service);

@@ -246,7 +246,7 @@ public sealed partial class HttpApi
             "delete-cas" => KvOp.Types.Verb.DeleteCas,
             var other => throw ApiException.BadRequest($"Failed to parse operation {position}: unknown KV verb \"{other}\""),
         };
-        var op = new KvOp { Verb = verb, Key = Str(kv, "Key"), Flags = (ulong)Number(kv, "Flags"), Index = (ulong)Number(kv, "Index"), Session = Str(kv, "Session") };
+        var op = new KvOp { Verb = verb, Key = Str(kv, "Key"), Flags = UInt64Number(kv, "Flags"), Index = UInt64Number(kv, "Index"), Session = Str(kv, "Session") };
         var value = Str(kv, "Value");
         if (value.Length > 0)
         {

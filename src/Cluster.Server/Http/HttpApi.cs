@@ -5,6 +5,7 @@ using Cluster.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -68,7 +69,7 @@ public sealed partial class HttpApi : IAsyncDisposable
     public async Task HandleAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
-        var path = http.Request.Path.Value ?? "/";
+        var path = RequestPath(http);
         try
         {
             // Exact paths win over prefixes, longer prefixes over shorter; then the method decides.
@@ -91,7 +92,7 @@ public sealed partial class HttpApi : IAsyncDisposable
             }
 
             var rest = matched.Prefix ? path[matched.Path.Length..] : "";
-            await matched.Handler(new ApiRequest(http, Uri.UnescapeDataString(rest)));
+            await matched.Handler(new ApiRequest(http, rest));
         }
         catch (ApiException e)
         {
@@ -108,6 +109,28 @@ public sealed partial class HttpApi : IAsyncDisposable
         {
             await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e.Message);
         }
+    }
+
+    /// <summary>
+    /// The path with every escape decoded once, as Go's URL.Path (and so Consul) has it. Kestrel's
+    /// Path decodes all but %2F, so decoding it again would read a key sent as "a%2541" as "aA";
+    /// the raw target is decoded instead, unless it has dot segments (which Kestrel removed).
+    /// </summary>
+    private static string RequestPath(HttpContext http)
+    {
+        var path = http.Request.Path.Value ?? "/";
+        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is { Length: > 0 } && raw[0] == '/')
+        {
+            var query = raw.IndexOf('?', StringComparison.Ordinal);
+            var decoded = Uri.UnescapeDataString(query < 0 ? raw : raw[..query]);
+            if (!decoded.Split('/').Any(segment => segment is "." or ".."))
+            {
+                return decoded;
+            }
+        }
+
+        return path.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
     }
 
     private static async Task WriteErrorAsync(HttpContext http, int status, string message)

@@ -51,6 +51,30 @@ public static class JsonFields
         throw ApiException.BadRequest($"Request decode failed: {name}: expected an integer, got {Kind(node)}");
     }
 
+    /// <summary>An integer that must fit an int (a port, a weight): a value out of range is a 400, not an overflow.</summary>
+    public static int Int32Number(JsonObject json, string name, int fallback = 0)
+    {
+        var number = Number(json, name, fallback);
+        return number is >= int.MinValue and <= int.MaxValue
+            ? (int)number
+            : throw ApiException.BadRequest($"Request decode failed: {name}: {number} does not fit a 32-bit integer");
+    }
+
+    /// <summary>A uint64 (KV flags, indexes), as Go decodes one: 0 to 2^64-1; a negative or fractional value is a 400.</summary>
+    public static ulong UInt64Number(JsonObject json, string name)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var node = json[name];
+        if (node is null)
+        {
+            return 0;
+        }
+
+        return node is JsonValue value && value.TryGetValue<ulong>(out var number)
+            ? number
+            : throw ApiException.BadRequest($"Request decode failed: {name}: expected an unsigned 64-bit integer, got {(node.GetValueKind() == JsonValueKind.Number ? node.ToJsonString() : Kind(node))}");
+    }
+
     public static bool Bool(JsonObject json, string name, bool fallback = false)
     {
         ArgumentNullException.ThrowIfNull(json);
