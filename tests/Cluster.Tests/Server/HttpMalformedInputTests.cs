@@ -184,6 +184,7 @@ public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixt
         { "/v1/session/create", """{"Name": 5}""", "Name" },
         { "/v1/session/create", """{"Behavior": 5}""", "Behavior" },
         { "/v1/session/create", """{"LockDelay": true}""", "LockDelay" },
+        { "/v1/session/create", """{"LockDelay": -1e300}""", "LockDelay" },
         { "/v1/session/create", """{"LockDelay": 1e300}""", "LockDelay" },
         { "/v1/session/create", """{"LockDelay": "-1s"}""", "LockDelay" },
         { "/v1/session/create", """{"ServiceChecks": [1]}""", "ServiceChecks" },
