@@ -80,6 +80,11 @@ public sealed partial class HttpApi
         TimeSpan delay;
         if (body["LockDelay"] is JsonValue value && value.TryGetValue<double>(out var number))
         {
+            if (number < 0)
+            {
+                throw ApiException.BadRequest("Invalid LockDelay: must be between 0 and 60s");
+            }
+
             delay = number < 1000 ? TimeSpan.FromSeconds(number) : TimeSpan.FromTicks((long)(number / 100));
         }
         else

@@ -98,6 +98,11 @@ public sealed partial class HttpApi : IAsyncDisposable
         {
             await WriteErrorAsync(http, e.Status, e.Message);
         }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+        {
+            // Kestrel's own refusals while the body is read (over its size limit, cut short).
+            await WriteErrorAsync(http, e.StatusCode, e.Message);
+        }
         catch (NoLeaderException e)
         {
             await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e.Message);
