@@ -1,7 +1,7 @@
 namespace Cluster.Agent.Config;
 
 /// <summary>Booleans as Go's strconv.ParseBool reads them, for flags and for "true" in a file.</summary>
-internal static class GoBool
+public static class GoBool
 {
     public static bool TryParse(string text, out bool value)
     {

@@ -60,7 +60,7 @@ internal sealed class FlagSet(string usage, string description)
     private readonly Dictionary<string, Flag> _flags = new(StringComparer.Ordinal);
 
     public Flag<bool> Bool(string name, string help, string section = CommandSection) =>
-        Add(new Flag<bool>(name, help, null, section, false, (string text, bool _, out bool value) => TryParseGoBool(text, out value)));
+        Add(new Flag<bool>(name, help, null, section, false, (string text, bool _, out bool value) => Cluster.Agent.Config.GoBool.TryParse(text, out value)));
 
     public Flag<string> String(string name, string help, string initial = "", string placeholder = "string", string section = CommandSection) =>
         Add(new Flag<string>(name, help, placeholder, section, initial, (string text, string _, out string value) =>
@@ -195,22 +195,5 @@ internal sealed class FlagSet(string usage, string description)
         env.Error.WriteLine(problem);
         env.Error.WriteLine(Help());
         return 1;
-    }
-
-    // strconv.ParseBool's spellings, so "-stale=T" means what it means to Consul.
-    private static bool TryParseGoBool(string text, out bool value)
-    {
-        switch (text)
-        {
-            case "1" or "t" or "T" or "true" or "TRUE" or "True":
-                value = true;
-                return true;
-            case "0" or "f" or "F" or "false" or "FALSE" or "False":
-                value = false;
-                return true;
-            default:
-                value = false;
-                return false;
-        }
     }
 }
