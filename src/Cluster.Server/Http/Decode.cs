@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Cluster.Server.State;
 using Cluster.Server.Wire;
@@ -119,6 +118,4 @@ public static class Decode
 
         return node;
     }
-
-    public static string Index(ulong value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,7 +1,6 @@
-using Cluster.Agent.Config;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cluster.Agent.Config;
 using Google.Protobuf.Collections;
 
 namespace Cluster.Server.Http;
@@ -171,8 +170,6 @@ public static class JsonFields
                 throw ApiException.BadRequest($"Request decode failed: {name}: expected a duration, got {Kind(node)}");
         }
     }
-
-    public static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Kind(JsonNode node) => node.GetValueKind() switch
     {

@@ -118,8 +118,12 @@ public sealed class AgentCluster : IAsyncDisposable
             }
 
             cts.Token.ThrowIfCancellationRequested();
-            // Nobody could confirm a leader: an election is under way; ask again after one election timeout.
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cts.Token);
+            // Nobody confirmed a leader. A reachable server already waited (up to 5 s) for Raft
+            // to elect one before answering; if none was reachable, wait for one to come back.
+            if (!Running.Any())
+            {
+                await Task.WhenAny(Servers.Select(s => s.Launched)).WaitAsync(cts.Token);
+            }
         }
     }
 

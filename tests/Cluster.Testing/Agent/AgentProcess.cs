@@ -18,6 +18,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process _process = null!;
     private bool _restarting;
+    private TaskCompletionSource _launched = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private AgentProcess(string name, IReadOnlyList<string> args)
     {
@@ -39,6 +40,9 @@ public sealed partial class AgentProcess : IAsyncDisposable
 
     /// <summary>True while killed or between a kill and the restarted process's start.</summary>
     public int Pid => _process.Id;
+
+    /// <summary>Completes once the process (first or restarted) has printed its start lines.</summary>
+    public Task Launched => Volatile.Read(ref _launched).Task;
 
     public bool HasExited
     {
@@ -71,6 +75,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
     {
         var agent = new AgentProcess(name, args);
         await agent.LaunchAsync();
+        agent._launched.TrySetResult();
         return agent;
     }
 
@@ -115,6 +120,11 @@ public sealed partial class AgentProcess : IAsyncDisposable
     /// <summary>SIGKILL: no goodbye, no flush beyond what was fsynced.</summary>
     public async Task KillAsync()
     {
+        if (Launched.IsCompleted)
+        {
+            Volatile.Write(ref _launched, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -145,6 +155,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
         Append("---- restarted ----");
         await LaunchAsync();
         Volatile.Write(ref _restarting, false);
+        Volatile.Read(ref _launched).TrySetResult();
     }
 
     public async ValueTask DisposeAsync()

@@ -42,8 +42,9 @@ public sealed class ClusterDurabilityTests
     {
         await using var cluster = await AgentCluster.StartAsync(3);
         var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var progress = new Progress();
         using var stop = new CancellationTokenSource();
-        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() => WriteAsync(cluster, w, acknowledged, stop.Token))).ToList();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() => WriteAsync(cluster, w, acknowledged, progress, stop.Token))).ToList();
 
         async Task AcknowledgedGrowsBy(int count)
         {
@@ -61,7 +62,7 @@ public sealed class ClusterDurabilityTests
                     Assert.Fail($"a writer failed: {failed.Exception}");
                 }
 
-                await Task.Delay(50); // bounded by the deadline: the writers' progress is what we wait for
+                await progress.NextAsync(deadline - DateTime.UtcNow); // woken by each acknowledgement
             }
         }
 
@@ -103,7 +104,7 @@ public sealed class ClusterDurabilityTests
     }
 
     /// <summary>One client: writes w{writer}/{n} through a random running server, retrying a key until it is acknowledged (PUT is idempotent).</summary>
-    private static async Task WriteAsync(AgentCluster cluster, int writer, ConcurrentDictionary<string, string> acknowledged, CancellationToken stop)
+    private static async Task WriteAsync(AgentCluster cluster, int writer, ConcurrentDictionary<string, string> acknowledged, Progress progress, CancellationToken stop)
     {
         var random = new Random(writer);
         for (var n = 0; !stop.IsCancellationRequested; n++)
@@ -115,7 +116,14 @@ public sealed class ClusterDurabilityTests
                 var running = cluster.Running.ToList();
                 if (running.Count == 0)
                 {
-                    await Task.Delay(100, CancellationToken.None);
+                    try
+                    {
+                        await Task.WhenAny(cluster.Servers.Select(s => s.Launched)).WaitAsync(stop);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
                     continue;
                 }
 
@@ -126,6 +134,7 @@ public sealed class ClusterDurabilityTests
                     if (put.StatusCode == HttpStatusCode.OK && await put.Content.ReadAsStringAsync(CancellationToken.None) == "true")
                     {
                         acknowledged[key] = value;
+                        progress.Pulse();
                         break;
                     }
                 }
@@ -134,9 +143,35 @@ public sealed class ClusterDurabilityTests
                     // killed or restarting server: try another
                 }
 
-                await Task.Delay(Math.Min(50 * (attempt + 1), 500), CancellationToken.None);
+                // A refused write means the cluster is electing or a server is down: retry once
+                // another writer gets through or a server comes back (bounded, as a client's backoff).
+                await progress.NextAsync(TimeSpan.FromMilliseconds(Math.Min(50 * (attempt + 1), 500)));
             }
         }
 
+    }
+
+    /// <summary>A pulse each writer sends on an acknowledgement; waiters wake on the next one (or their bound).</summary>
+    private sealed class Progress
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Pulse() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+        public async Task NextAsync(TimeSpan atMost)
+        {
+            if (atMost <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            try
+            {
+                await Volatile.Read(ref _next).Task.WaitAsync(atMost);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
     }
 }
