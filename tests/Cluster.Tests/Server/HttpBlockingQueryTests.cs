@@ -104,6 +104,38 @@ public sealed class HttpBlockingQueryTests(HttpAgentFixture agent) : IClassFixtu
     }
 
     [Fact]
+    public async Task Deleting_the_key_wakes_its_query_with_a_404_at_a_higher_index()
+    {
+        var index = await WriteAsync("block/doomed", "v");
+        var blocked = agent.GetAsync($"/v1/kv/block/doomed?index={index}&wait=30s");
+        var keys = await agent.GetAsync("/v1/kv/block/?keys");
+        var blockedKeys = agent.GetAsync($"/v1/kv/block/?keys&index={keys.Index}&wait=30s");
+        Assert.Equal("true", (await agent.DeleteAsync("/v1/kv/block/doomed")).Text);
+        var reply = await blocked.WaitAsync(Bound);
+        Assert.Equal(HttpStatusCode.NotFound, reply.Status);
+        Assert.True(reply.Index > index);
+        var keysReply = await blockedKeys.WaitAsync(Bound);
+        Assert.True(keysReply.Index > keys.Index);
+        Assert.DoesNotContain("block/doomed", keysReply.Json!.AsArray().Select(k => (string?)k));
+    }
+
+    [Fact]
+    public async Task Session_info_blocks_until_the_session_is_destroyed()
+    {
+        var created = await agent.PutAsync("/v1/session/create", """{"LockDelay": "0s"}""");
+        var id = (string)created.Json!["ID"]!;
+        var info = await agent.GetAsync($"/v1/session/info/{id}");
+        var blocked = agent.GetAsync($"/v1/session/info/{id}?index={info.Index}&wait=30s");
+        await WriteAsync("block/unrelated", "v");
+        await RoundTripsAsync("block/unrelated");
+        Assert.False(blocked.IsCompleted, "nothing changed, yet the query answered");
+        Assert.Equal("true", (await agent.PutAsync($"/v1/session/destroy/{id}")).Text);
+        var reply = await blocked.WaitAsync(Bound);
+        Assert.True(reply.Index > info.Index);
+        Assert.Empty(reply.Json!.AsArray());
+    }
+
+    [Fact]
     public async Task Catalog_and_health_queries_block_until_what_they_read_changes()
     {
         var services = await agent.GetAsync("/v1/catalog/services");
