@@ -57,6 +57,20 @@ public sealed class HttpBlockingQueryTests(HttpAgentFixture agent) : IClassFixtu
         Assert.Equal("true", reply.Header("X-Consul-KnownLeader"));
     }
 
+    [Theory]
+    [InlineData("0s")]
+    [InlineData("0")]
+    [InlineData("-5s")]
+    public async Task A_wait_of_zero_or_less_blocks_for_the_default_as_in_Consul(string wait)
+    {
+        var index = await WriteAsync("block/zero", "v1");
+        var blocked = agent.GetAsync($"/v1/kv/block/zero?index={index}&wait={wait}");
+        await RoundTripsAsync("block/zero");
+        Assert.False(blocked.IsCompleted, $"?wait={wait} answered at once");
+        var written = await WriteAsync("block/zero", "v2");
+        Assert.Equal(written, (await blocked.WaitAsync(Bound)).Index);
+    }
+
     [Fact]
     public async Task A_write_to_another_key_does_not_wake_a_single_key_query()
     {
