@@ -68,7 +68,7 @@ public sealed class ApiRequest(HttpContext http, string rest)
         }
     }
 
-    /// <summary>The ?wait of a blocking query: Go duration or bare seconds; 5 minutes by default, 10 at most.</summary>
+    /// <summary>The ?wait of a blocking query: Go duration or bare seconds; 5 minutes by default (and for zero or less), 10 at most.</summary>
     public TimeSpan Wait
     {
         get
@@ -84,7 +84,8 @@ public sealed class ApiRequest(HttpContext http, string rest)
                 throw ApiException.BadRequest($"Invalid wait time: \"{text}\"");
             }
 
-            return wait > TimeSpan.FromMinutes(10) ? TimeSpan.FromMinutes(10) : wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+            // As Consul's rpcQueryTimeout: no positive wait means the default, never "do not block".
+            return wait > TimeSpan.FromMinutes(10) ? TimeSpan.FromMinutes(10) : wait <= TimeSpan.Zero ? TimeSpan.FromMinutes(5) : wait;
         }
     }
 

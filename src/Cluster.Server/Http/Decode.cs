@@ -57,6 +57,8 @@ public static class Decode
             service.Id = service.Name;
         }
 
+        NoNul(service.Name, "service name");
+        NoNul(service.Id, "service ID");
         return service;
     }
 
@@ -81,6 +83,8 @@ public static class Decode
             throw ApiException.BadRequest($"Invalid check status \"{check.Status}\"");
         }
 
+        NoNul(check.Id, "check ID");
+        NoNul(check.Name, "check name");
         if (Obj(json, "Definition") is { } definition)
         {
             check.DefinitionJson = definition.ToJsonString();
@@ -116,6 +120,19 @@ public static class Decode
             throw ApiException.BadRequest($"Invalid node ID \"{node.Id}\": must be a UUID");
         }
 
+        NoNul(node.Name, "node name");
         return node;
+    }
+
+    /// <summary>
+    /// The store joins names with NUL in its index keys, so a name holding one would be read as a
+    /// prefix of another's entries (node "a\0b"'s services listed under node "a").
+    /// </summary>
+    private static void NoNul(string value, string what)
+    {
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw ApiException.BadRequest($"Invalid {what}: contains a NUL character");
+        }
     }
 }

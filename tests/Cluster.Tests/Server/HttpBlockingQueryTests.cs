@@ -57,6 +57,20 @@ public sealed class HttpBlockingQueryTests(HttpAgentFixture agent) : IClassFixtu
         Assert.Equal("true", reply.Header("X-Consul-KnownLeader"));
     }
 
+    [Theory]
+    [InlineData("0s")]
+    [InlineData("0")]
+    [InlineData("-5s")]
+    public async Task A_wait_of_zero_or_less_blocks_for_the_default_as_in_Consul(string wait)
+    {
+        var index = await WriteAsync("block/zero", "v1");
+        var blocked = agent.GetAsync($"/v1/kv/block/zero?index={index}&wait={wait}");
+        await RoundTripsAsync("block/zero");
+        Assert.False(blocked.IsCompleted, $"?wait={wait} answered at once");
+        var written = await WriteAsync("block/zero", "v2");
+        Assert.Equal(written, (await blocked.WaitAsync(Bound)).Index);
+    }
+
     [Fact]
     public async Task A_write_to_another_key_does_not_wake_a_single_key_query()
     {
@@ -101,6 +115,38 @@ public sealed class HttpBlockingQueryTests(HttpAgentFixture agent) : IClassFixtu
         var reply = await blocked.WaitAsync(Bound);
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         Assert.Equal(written, reply.Index);
+    }
+
+    [Fact]
+    public async Task Deleting_the_key_wakes_its_query_with_a_404_at_a_higher_index()
+    {
+        var index = await WriteAsync("block/doomed", "v");
+        var blocked = agent.GetAsync($"/v1/kv/block/doomed?index={index}&wait=30s");
+        var keys = await agent.GetAsync("/v1/kv/block/?keys");
+        var blockedKeys = agent.GetAsync($"/v1/kv/block/?keys&index={keys.Index}&wait=30s");
+        Assert.Equal("true", (await agent.DeleteAsync("/v1/kv/block/doomed")).Text);
+        var reply = await blocked.WaitAsync(Bound);
+        Assert.Equal(HttpStatusCode.NotFound, reply.Status);
+        Assert.True(reply.Index > index);
+        var keysReply = await blockedKeys.WaitAsync(Bound);
+        Assert.True(keysReply.Index > keys.Index);
+        Assert.DoesNotContain("block/doomed", keysReply.Json!.AsArray().Select(k => (string?)k));
+    }
+
+    [Fact]
+    public async Task Session_info_blocks_until_the_session_is_destroyed()
+    {
+        var created = await agent.PutAsync("/v1/session/create", """{"LockDelay": "0s"}""");
+        var id = (string)created.Json!["ID"]!;
+        var info = await agent.GetAsync($"/v1/session/info/{id}");
+        var blocked = agent.GetAsync($"/v1/session/info/{id}?index={info.Index}&wait=30s");
+        await WriteAsync("block/unrelated", "v");
+        await RoundTripsAsync("block/unrelated");
+        Assert.False(blocked.IsCompleted, "nothing changed, yet the query answered");
+        Assert.Equal("true", (await agent.PutAsync($"/v1/session/destroy/{id}")).Text);
+        var reply = await blocked.WaitAsync(Bound);
+        Assert.True(reply.Index > info.Index);
+        Assert.Empty(reply.Json!.AsArray());
     }
 
     [Fact]

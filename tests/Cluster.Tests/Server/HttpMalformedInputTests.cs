@@ -150,6 +150,12 @@ public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixt
         { "/v1/catalog/register", """{"Node": "mal-n"}""", "address" },
         { "/v1/catalog/register", """{"Node": "mal-\ud800", "Address": "1.2.3.4"}""", "decode" },
         { "/v1/catalog/register", """{"Node": "mal-n", "Address": "1.2.3.4", "NodeMeta": {"\udc00": "x"}}""", "decode" },
+        { "/v1/catalog/register", """{"Node": "mal\u0000n", "Address": "1.2.3.4"}""", "NUL" },
+        { "/v1/catalog/register", """{"Node": "mal-n", "Address": "1.2.3.4", "Service": {"Service": "web\u0000x"}}""", "NUL" },
+        { "/v1/catalog/register", """{"Node": "mal-n", "Address": "1.2.3.4", "Service": {"Service": "web", "ID": "w\u0000"}}""", "NUL" },
+        { "/v1/catalog/register", """{"Node": "mal-n", "Address": "1.2.3.4", "Check": {"CheckID": "c\u0000", "Name": "c"}}""", "NUL" },
+        { "/v1/agent/service/register", """{"Name": "web\u0000x", "Port": 1}""", "NUL" },
+        { "/v1/agent/check/register", """{"Name": "c\u0000", "TTL": "1m"}""", "NUL" },
         { "/v1/catalog/deregister", """{"Node": 5}""", "Node" },
         { "/v1/catalog/deregister", """{}""", "node name" },
         { "/v1/catalog/deregister", """{"Node": "t", "ServiceID": 1}""", "ServiceID" },
@@ -450,6 +456,60 @@ public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixt
         Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/v1/status/leader")).Status);
         await agent.DeleteAsync("/v1/kv/mal/keys?recurse");
         await agent.DeleteAsync("/v1/kv/mal/qkeys?recurse");
+    }
+
+    /// <summary>Raw HTTP/1.1 over a socket: what a client sends before it goes away, or what no client library would send.</summary>
+    private async Task<string> RawAsync(byte[] request, bool halfClose)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(agent.Address.Host, agent.Address.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(request);
+        if (halfClose)
+        {
+            client.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        }
+
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        try
+        {
+            return await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        catch (IOException) when (halfClose)
+        {
+            return "(reset: the server dropped a request whose client had gone)";
+        }
+    }
+
+    [Fact]
+    public async Task A_body_cut_short_writes_nothing_and_the_server_keeps_answering()
+    {
+        Assert.Equal("true", (await agent.PutAsync("/v1/kv/mal/cut", "whole")).Text);
+        var before = await StateAsync();
+        var kv = Encoding.ASCII.GetBytes("PUT /v1/kv/mal/cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\npartial");
+        var response = await RawAsync(kv, halfClose: true);
+        Assert.DoesNotContain("200 OK", response, StringComparison.Ordinal);
+        Assert.Equal("whole", await agent.KvValueAsync("mal/cut"));
+
+        var chunked = Encoding.ASCII.GetBytes("PUT /v1/catalog/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n10\r\n{\"Node\": \"mal-cu");
+        Assert.DoesNotContain("200 OK", await RawAsync(chunked, halfClose: true), StringComparison.Ordinal);
+        Assert.Equal(before, await StateAsync());
+    }
+
+    [Theory]
+    [InlineData("PUT /v1/kv/mal/raw HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\nv")]
+    [InlineData("PUT /v1/kv/mal/raw HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nvv")]
+    [InlineData("PUT /v1/kv/mal/raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nv\r\n0\r\n\r\n")]
+    [InlineData("PUT /v1/kv/mal/raw HTTP/1.1\r\nHost: x\r\nBad Header\r\nConnection: close\r\n\r\n")]
+    [InlineData("GARBAGE\r\n\r\n")]
+    [InlineData("PUT /v1/kv/mal/raw HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\n")]
+    public async Task A_malformed_HTTP_request_is_400_and_writes_nothing(string request)
+    {
+        var before = await StateAsync();
+        var response = await RawAsync(Encoding.Latin1.GetBytes(request), halfClose: false);
+        Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
+        Assert.Equal(before, await StateAsync());
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/v1/status/leader")).Status);
     }
 
     /// <summary>Random bytes, never empty or all whitespace (an empty body is valid for some endpoints).</summary>
