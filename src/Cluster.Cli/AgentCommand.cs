@@ -31,12 +31,6 @@ public static class AgentCommand
             return 1;
         }
 
-        if (!config.Server)
-        {
-            error.WriteLine("==> client agents (no -server) arrive with the client-agents issue: run with -server or -dev");
-            return 1;
-        }
-
         foreach (var warning in config.Warnings)
         {
             error.WriteLine($"==> WARNING: {warning}");
@@ -51,7 +45,7 @@ public static class AgentCommand
         }));
         try
         {
-            return RunAsync(settings, config, loggerFactory, output).GetAwaiter().GetResult();
+            return RunAsync(settings, config, args, loggerFactory, output).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
@@ -60,12 +54,14 @@ public static class AgentCommand
         }
     }
 
-    private static async Task<int> RunAsync(AgentSettings settings, AgentConfig config, ILoggerFactory loggerFactory, TextWriter output)
+    private static async Task<int> RunAsync(AgentSettings settings, AgentConfig config, string[] args, ILoggerFactory loggerFactory, TextWriter output)
     {
         var host = await AgentHost.StartAsync(settings, loggerFactory);
         await using (host.ConfigureAwait(false))
         {
             using var stop = new CancellationTokenSource();
+            // SIGHUP: the same flags and files read again; services and checks follow the files.
+            host.Reload = () => ConfiguredState.ReloadAsync(host, AgentConfigLoader.Load(args), stop.Token);
             var registering = ConfiguredState.ApplyAsync(host, config, loggerFactory.CreateLogger("Cluster.Agent"), stop.Token);
             await host.RunUntilSignalAsync(output);
             await stop.CancelAsync();
@@ -101,6 +97,8 @@ public static class AgentCommand
             Client = IPAddress.Parse(config.ClientAddr.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]),
             HttpPort = config.Ports.Http,
             Dev = config.Dev,
+            IsServer = config.Server,
+            Local = new LocalAgentOptions { EnableScriptChecks = config.EnableScriptChecks },
             LogLevel = config.LogLevel.ToLowerInvariant() switch
             {
                 "trace" => LogLevel.Trace,

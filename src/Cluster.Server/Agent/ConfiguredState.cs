@@ -21,18 +21,18 @@ public static partial class ConfiguredState
         var pending = new List<Func<Task>>();
         foreach (var definition in config.Services)
         {
-            pending.Add(() => host.Agent.RegisterServiceAsync(Service(definition), [.. definition.AllChecks.Select(c => (Check(c, definition.Id), c.Ttl))], cancellationToken));
+            pending.Add(() => host.Agent.RegisterServiceAsync(Service(definition), [.. definition.AllChecks.Select(c => new LocalCheckSpec(Check(c, definition.Id), c))], cancellationToken, LocalSource.Config));
         }
 
         foreach (var definition in config.Checks)
         {
-            pending.Add(() => host.Agent.RegisterCheckAsync(Check(definition, definition.ServiceId ?? ""), definition.Ttl, cancellationToken));
+            pending.Add(() => host.Agent.RegisterCheckAsync(new LocalCheckSpec(Check(definition, definition.ServiceId ?? ""), definition), cancellationToken, LocalSource.Config));
         }
 
         foreach (var entry in config.ConfigEntriesBootstrap)
         {
             var validated = ConfigEntries.Validate(entry);
-            pending.Add(() => host.Server.ApplyAsync(new Command { Config = new ConfigOp { Verb = ConfigOp.Types.Verb.Cas, Index = 0, Entry = validated } }, cancellationToken));
+            pending.Add(() => host.Node.Servers.ApplyAsync(new Command { Config = new ConfigOp { Verb = ConfigOp.Types.Verb.Cas, Index = 0, Entry = validated } }, cancellationToken));
         }
 
         var wait = TimeSpan.FromMilliseconds(200);
@@ -48,7 +48,7 @@ public static partial class ConfiguredState
                 catch (Exception e) when (e is NoLeaderException or Grpc.RpcException or KeyNotFoundException)
                 {
                     LogRetry(logger, e.Message);
-                    await Task.Delay(wait, host.Server.Options.Time, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                    await Task.Delay(wait, host.Settings.Server.Time, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
                     wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -56,6 +56,36 @@ public static partial class ConfiguredState
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A reload (SIGHUP): what the files no longer declare goes, what they declare is registered
+    /// again (an unchanged check keeps its status and its runner). API registrations stay.
+    /// </summary>
+    public static async Task ReloadAsync(AgentHost host, AgentConfig config, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(config);
+        var (services, checks) = host.Agent.FromSource(LocalSource.Config);
+        foreach (var id in services.Where(id => !config.Services.Any(s => s.Id == id)))
+        {
+            await host.Agent.DeregisterServiceAsync(id, cancellationToken);
+        }
+
+        foreach (var id in checks.Where(id => !config.Checks.Any(c => c.Id == id)))
+        {
+            await host.Agent.DeregisterCheckAsync(id, cancellationToken);
+        }
+
+        foreach (var definition in config.Services)
+        {
+            await host.Agent.RegisterServiceAsync(Service(definition), [.. definition.AllChecks.Select(c => new LocalCheckSpec(Check(c, definition.Id), c))], cancellationToken, LocalSource.Config);
+        }
+
+        foreach (var definition in config.Checks)
+        {
+            await host.Agent.RegisterCheckAsync(new LocalCheckSpec(Check(definition, definition.ServiceId ?? ""), definition), cancellationToken, LocalSource.Config);
         }
     }
 

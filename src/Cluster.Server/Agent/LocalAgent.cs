@@ -1,39 +1,89 @@
+using Cluster.Agent.Config;
+using Cluster.Server.Core;
 using Cluster.Server.Wire;
+using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Agent;
 
-/// <summary>A check this agent owns: the catalog's view plus, for TTL checks, when it expires.</summary>
-internal sealed record LocalCheck(Check Check, TimeSpan? Ttl, TimeSpan? DeregisterCriticalAfter);
+/// <summary>Where a service or check came from: the HTTP API, or the configuration files (replaced on reload).</summary>
+public enum LocalSource
+{
+    Api,
+    Config,
+}
+
+/// <summary>A check to register: the catalog's view and the definition that says how it runs.</summary>
+public sealed record LocalCheckSpec(Check Check, CheckDefinition Definition);
+
+/// <summary>What this agent knows about the services and checks it runs.</summary>
+public sealed record LocalAgentOptions
+{
+    /// <summary>The anti-entropy full-sync interval at up to 128 nodes (Consul's 1 minute); it grows with the cluster.</summary>
+    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>After a failed sync, the next attempt comes this soon.</summary>
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a registration waits for its sync before answering anyway (local state holds; sync retries).</summary>
+    public TimeSpan RegisterWait { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Check output is cut at this many bytes (Consul's 4 KiB default).</summary>
+    public int MaxOutput { get; init; } = 4096;
+
+    public bool EnableScriptChecks { get; init; }
+}
 
 /// <summary>
-/// The services and checks registered with this agent (/v1/agent/...). Local state is the
-/// source of truth: every change is written to the catalog at once, and TTL checks turn critical
-/// here when their TTL runs out. (Client agents with periodic anti-entropy and the other check
-/// kinds build on this.)
+/// The services and checks registered with this agent. Local state is authoritative: every
+/// change is marked out of sync and pushed to the catalog at once, and a periodic full sync
+/// (<c>LocalAgent.Sync.cs</c>) compares the catalog's view of this node with it, removing what
+/// the agent does not know and re-registering what differs. Checks run here
+/// (<c>LocalAgent.Checks.cs</c>).
 /// </summary>
-public sealed class LocalAgent : IAsyncDisposable
+public sealed partial class LocalAgent : IAsyncDisposable
 {
-    private readonly object _gate = new();
-    private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LocalCheck> _checks = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ITimer> _ttlTimers = new(StringComparer.Ordinal);
-    private readonly Func<Command, CancellationToken, Task> _apply;
-    private readonly TimeProvider _time;
+    public const string NodeMaintenanceId = "_node_maintenance";
+    public const string ServiceMaintenancePrefix = "_service_maintenance:";
 
-    public LocalAgent(string nodeName, Func<string> address, Func<Command, CancellationToken, Task> apply, TimeProvider time)
+    private readonly object _gate = new();
+    private readonly Dictionary<string, LocalService> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LocalCheck> _checks = new(StringComparer.Ordinal);
+    private readonly IAgentNode _node;
+    private readonly Func<string> _address;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly ILogger _logger;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public LocalAgent(IAgentNode node, Func<string> address, LocalAgentOptions options, TimeProvider time, Random random, ILogger logger)
     {
-        NodeName = nodeName;
-        Address = address;
-        _apply = apply;
+        ArgumentNullException.ThrowIfNull(node);
+        _node = node;
+        _address = address;
+        Options = options;
         _time = time;
+        _random = random;
+        _logger = logger;
     }
 
-    public string NodeName { get; }
+    public LocalAgentOptions Options { get; }
 
-    public Func<string> Address { get; }
+    public string NodeName => _node.NodeName;
 
-    /// <summary>Bumped on every local change, for ?hash blocking on agent endpoints.</summary>
+    /// <summary>Bumped on every local change.</summary>
     public long Version { get; private set; }
+
+    /// <summary>Completes at the next local change (for ?hash blocking on agent endpoints).</summary>
+    public Task Changed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _changed.Task;
+            }
+        }
+    }
 
     public IReadOnlyList<Service> Services
     {
@@ -41,7 +91,7 @@ public sealed class LocalAgent : IAsyncDisposable
         {
             lock (_gate)
             {
-                return [.. _services.Values.OrderBy(s => s.Id, StringComparer.Ordinal)];
+                return [.. _services.Values.Where(s => !s.Deleted).Select(s => s.Service).OrderBy(s => s.Id, StringComparer.Ordinal)];
             }
         }
     }
@@ -52,133 +102,142 @@ public sealed class LocalAgent : IAsyncDisposable
         {
             lock (_gate)
             {
-                return [.. _checks.Values.Select(c => c.Check).OrderBy(c => c.Id, StringComparer.Ordinal)];
+                return [.. _checks.Values.Where(c => !c.Deleted).Select(c => c.Check).OrderBy(c => c.Id, StringComparer.Ordinal)];
             }
         }
     }
 
-    public async Task RegisterServiceAsync(Service service, IReadOnlyList<(Check Check, TimeSpan? Ttl)> checks, CancellationToken cancellationToken)
+    /// <summary>IDs of what came from <paramref name="source"/> (to replace on a config reload).</summary>
+    public (IReadOnlyList<string> Services, IReadOnlyList<string> Checks) FromSource(LocalSource source)
+    {
+        lock (_gate)
+        {
+            return (
+                [.. _services.Values.Where(s => !s.Deleted && s.Source == source).Select(s => s.Service.Id)],
+                [.. _checks.Values.Where(c => !c.Deleted && c.Source == source && c.Check.ServiceId.Length == 0).Select(c => c.Check.Id)]);
+        }
+    }
+
+    public Task RegisterServiceAsync(Service service, IReadOnlyList<LocalCheckSpec> checks, CancellationToken cancellationToken, LocalSource source = LocalSource.Api)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(checks);
-        var register = NewRegister();
-        register.Service = service.Clone();
-        register.Service.Node = NodeName;
-        lock (_gate)
+        var stored = service.Clone();
+        stored.Node = NodeName;
+        if (stored.Id.Length == 0)
         {
-            _services[service.Id] = service.Clone();
-            foreach (var (check, ttl) in checks)
-            {
-                var stored = Owned(check, service);
-                register.Checks.Add(stored);
-                Track(stored, ttl);
-            }
-
-            Version++;
+            stored.Id = stored.Name;
         }
 
-        await _apply(new Command { Register = register }, cancellationToken);
+        lock (_gate)
+        {
+            // A re-registration replaces the service's checks: those it no longer lists go.
+            foreach (var old in _checks.Values.Where(c => !c.Deleted && c.Check.ServiceId == stored.Id && !checks.Any(n => n.Check.Id == c.Check.Id)).ToList())
+            {
+                RemoveCheckLocked(old.Check.Id);
+            }
+
+            var unchanged = _services.TryGetValue(stored.Id, out var existing) && !existing.Deleted && existing.Service.Equals(stored);
+            _services[stored.Id] = new LocalService(stored, source, InSync: unchanged && existing!.InSync, Deleted: false);
+            foreach (var spec in checks)
+            {
+                AddCheckLocked(spec, stored, source);
+            }
+
+            ChangedLocked();
+        }
+
+        return AwaitSyncAsync(cancellationToken);
     }
 
     public async Task<bool> DeregisterServiceAsync(string id, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (!_services.Remove(id))
+            if (!_services.TryGetValue(id, out var local) || local.Deleted)
             {
                 return false;
             }
 
-            foreach (var check in _checks.Values.Where(c => c.Check.ServiceId == id).ToList())
+            foreach (var check in _checks.Values.Where(c => !c.Deleted && c.Check.ServiceId == id).ToList())
             {
-                Untrack(check.Check.Id);
+                RemoveCheckLocked(check.Check.Id);
             }
 
-            Version++;
+            _services[id] = local with { InSync = false, Deleted = true };
+            ChangedLocked();
         }
 
-        await _apply(new Command { Deregister = new Deregister { Node = NodeName, ServiceId = id } }, cancellationToken);
+        await AwaitSyncAsync(cancellationToken);
         return true;
     }
 
-    public async Task RegisterCheckAsync(Check check, TimeSpan? ttl, CancellationToken cancellationToken)
+    public Task RegisterCheckAsync(LocalCheckSpec spec, CancellationToken cancellationToken, LocalSource source = LocalSource.Api)
     {
-        ArgumentNullException.ThrowIfNull(check);
-        Check stored;
+        ArgumentNullException.ThrowIfNull(spec);
         lock (_gate)
         {
-            Service? service = null;
-            if (check.ServiceId.Length > 0 && !_services.TryGetValue(check.ServiceId, out service))
+            LocalService? service = null;
+            if (spec.Check.ServiceId.Length > 0 && (!_services.TryGetValue(spec.Check.ServiceId, out service) || service.Deleted))
             {
-                throw new KeyNotFoundException($"ServiceID \"{check.ServiceId}\" does not exist");
+                throw new KeyNotFoundException($"ServiceID \"{spec.Check.ServiceId}\" does not exist");
             }
 
-            stored = Owned(check, service);
-            Track(stored, ttl);
-            Version++;
+            AddCheckLocked(spec, service?.Service, source);
+            ChangedLocked();
         }
 
-        var register = NewRegister();
-        register.Checks.Add(stored);
-        await _apply(new Command { Register = register }, cancellationToken);
+        return AwaitSyncAsync(cancellationToken);
     }
 
     public async Task<bool> DeregisterCheckAsync(string id, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (!_checks.ContainsKey(id))
+            if (!_checks.TryGetValue(id, out var local) || local.Deleted)
             {
                 return false;
             }
 
-            Untrack(id);
-            Version++;
+            RemoveCheckLocked(id);
+            ChangedLocked();
         }
 
-        await _apply(new Command { Deregister = new Deregister { Node = NodeName, CheckId = id } }, cancellationToken);
+        await AwaitSyncAsync(cancellationToken);
         return true;
     }
 
     /// <summary>A TTL check's status from its application (pass/warn/fail/update): restarts its TTL.</summary>
-    public async Task UpdateTtlAsync(string id, string status, string output, CancellationToken cancellationToken)
+    public Task UpdateTtlAsync(string id, string status, string output, CancellationToken cancellationToken)
     {
-        Check updated;
         lock (_gate)
         {
-            if (!_checks.TryGetValue(id, out var local))
+            if (!_checks.TryGetValue(id, out var local) || local.Deleted)
             {
                 throw new KeyNotFoundException($"Unknown check ID \"{id}\". Ensure that the check ID is passed, not the check name.");
             }
 
-            if (local.Ttl is not { } ttl)
+            if (local.Definition.Ttl is not { } ttl || local.Definition.Kind != CheckKind.Ttl)
             {
                 throw new InvalidOperationException($"CheckID \"{id}\" does not have associated TTL");
             }
 
-            updated = local.Check.Clone();
-            updated.Status = status;
-            updated.Output = output.Length > 4096 ? output[..4096] : output; // bounded, as Consul's 4 KiB default
-            _checks[id] = local with { Check = updated };
-            RestartTimer(id, ttl);
-            Version++;
+            SetStatusLocked(id, status, output);
+            RestartTtlLocked(id, ttl);
         }
 
-        var register = NewRegister();
-        register.Checks.Add(updated);
-        await _apply(new Command { Register = register }, cancellationToken);
+        return AwaitSyncAsync(cancellationToken);
     }
 
-    private Register NewRegister() => new()
+    private void AddCheckLocked(LocalCheckSpec spec, Service? service, LocalSource source)
     {
-        Node = new Node { Name = NodeName, Address = Address() },
-        SkipNodeUpdate = true,
-    };
-
-    private Check Owned(Check check, Service? service)
-    {
-        var stored = check.Clone();
+        var stored = spec.Check.Clone();
         stored.Node = NodeName;
+        if (stored.Id.Length == 0)
+        {
+            stored.Id = stored.Name;
+        }
+
         if (stored.Status.Length == 0)
         {
             stored.Status = "critical";
@@ -190,82 +249,94 @@ public sealed class LocalAgent : IAsyncDisposable
             stored.ServiceName = service.Name;
         }
 
-        return stored;
-    }
-
-    private void Track(Check check, TimeSpan? ttl)
-    {
-        _checks[check.Id] = new LocalCheck(check, ttl, null);
-        if (ttl is { } t)
+        if (_checks.TryGetValue(stored.Id, out var existing))
         {
-            RestartTimer(check.Id, t);
-        }
-        else if (_ttlTimers.Remove(check.Id, out var old))
-        {
-            old.Dispose();
-        }
-    }
-
-    private void Untrack(string id)
-    {
-        _checks.Remove(id);
-        if (_ttlTimers.Remove(id, out var timer))
-        {
-            timer.Dispose();
-        }
-    }
-
-    private void RestartTimer(string id, TimeSpan ttl)
-    {
-        if (_ttlTimers.Remove(id, out var old))
-        {
-            old.Dispose();
-        }
-
-        _ttlTimers[id] = _time.CreateTimer(_ => _ = ExpireAsync(id), null, ttl, Timeout.InfiniteTimeSpan);
-    }
-
-    private async Task ExpireAsync(string id)
-    {
-        Check expired;
-        lock (_gate)
-        {
-            if (!_checks.TryGetValue(id, out var local))
+            if (!existing.Deleted && existing.Definition.Equals(spec.Definition) && existing.Check.ServiceId == stored.ServiceId
+                && existing.Check.Name == stored.Name && existing.Check.Notes == stored.Notes && existing.Source == source)
             {
-                return;
+                return; // the same check again (a reload, a re-registration): it keeps its status and its runner
             }
 
-            expired = local.Check.Clone();
-            expired.Status = "critical";
-            expired.Output = $"TTL expired (last output before timeout follows): {local.Check.Output}";
-            _checks[id] = local with { Check = expired };
-            Version++;
+            StopRunnerLocked(stored.Id);
         }
 
-        var register = NewRegister();
-        register.Checks.Add(expired);
-        try
-        {
-            await _apply(new Command { Register = register }, CancellationToken.None);
-        }
-        catch (Exception e) when (e is Core.NoLeaderException or OperationCanceledException or Grpc.RpcException)
-        {
-            // The catalog catches up at the next change; anti-entropy (client agents) makes this periodic.
-        }
+        _checks[stored.Id] = new LocalCheck(stored, spec.Definition, source, InSync: false, Deleted: false, CriticalSince: stored.Status == "critical" ? _time.GetUtcNow() : null);
+        StartRunnerLocked(stored.Id);
+        ScheduleReapLocked(stored.Id);
     }
 
-    public ValueTask DisposeAsync()
+    private void RemoveCheckLocked(string id)
     {
+        StopRunnerLocked(id);
+        _checks[id] = _checks[id] with { InSync = false, Deleted = true };
+    }
+
+    /// <summary>A new status or output from a runner, a TTL update or expiry: out of sync if it differs.</summary>
+    private bool SetStatusLocked(string id, string status, string output)
+    {
+        if (!_checks.TryGetValue(id, out var local) || local.Deleted)
+        {
+            return false;
+        }
+
+        output = Bounded(output);
+        if (local.Check.Status == status && local.Check.Output == output)
+        {
+            return false;
+        }
+
+        var updated = local.Check.Clone();
+        updated.Status = status;
+        updated.Output = output;
+        DateTimeOffset? criticalSince = status == "critical" ? local.CriticalSince ?? _time.GetUtcNow() : null;
+        _checks[id] = local with { Check = updated, InSync = false, CriticalSince = criticalSince };
+        ScheduleReapLocked(id);
+        ChangedLocked();
+        return true;
+    }
+
+    private string Bounded(string output)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(output) <= Options.MaxOutput)
+        {
+            return output;
+        }
+
+        var cut = Math.Min(output.Length, Options.MaxOutput);
+        while (cut > 0 && System.Text.Encoding.UTF8.GetByteCount(output.AsSpan(0, cut)) > Options.MaxOutput)
+        {
+            cut--;
+        }
+
+        if (cut > 0 && char.IsHighSurrogate(output[cut - 1]))
+        {
+            cut--;
+        }
+
+        return output[..cut] + " ... (output truncated)";
+    }
+
+    private void ChangedLocked()
+    {
+        Version++;
+        _changed.TrySetResult();
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        RequestSyncLocked();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopSyncAsync();
         lock (_gate)
         {
-            foreach (var timer in _ttlTimers.Values)
+            foreach (var id in _checks.Keys.ToList())
             {
-                timer.Dispose();
+                StopRunnerLocked(id);
             }
-
-            _ttlTimers.Clear();
         }
-
-        return ValueTask.CompletedTask;
     }
+
+    private sealed record LocalService(Service Service, LocalSource Source, bool InSync, bool Deleted);
+
+    private sealed record LocalCheck(Check Check, CheckDefinition Definition, LocalSource Source, bool InSync, bool Deleted, DateTimeOffset? CriticalSince);
 }

@@ -1,12 +1,13 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using Cluster.Server.Agent;
+using Cluster.Server.Client;
 using Cluster.Server.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Core;
 
-/// <summary>What `cluster agent` runs: the server node, the local agent and the HTTP API.</summary>
+/// <summary>What `cluster agent` runs: the node (server or client), the local agent and the HTTP API.</summary>
 public sealed record AgentSettings
 {
     public required ServerOptions Server { get; init; }
@@ -19,6 +20,11 @@ public sealed record AgentSettings
     public bool Dev { get; init; }
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>False for a client agent: no Raft, no store; it reaches the servers it finds in gossip.</summary>
+    public bool IsServer { get; init; } = true;
+
+    public LocalAgentOptions Local { get; init; } = new();
 }
 
 /// <summary>Runs an agent until SIGINT or SIGTERM, then leaves the pool gracefully and stops everything.</summary>
@@ -26,33 +32,43 @@ public sealed class AgentHost : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggerFactory;
 
-    private AgentHost(AgentSettings settings, ILoggerFactory loggerFactory, ServerNode server, LocalAgent agent, HttpApi http)
+    private AgentHost(AgentSettings settings, ILoggerFactory loggerFactory, IAgentNode node, LocalAgent agent, HttpApi http)
     {
         Settings = settings;
         _loggerFactory = loggerFactory;
-        Server = server;
+        Node = node;
         Agent = agent;
         Http = http;
     }
 
     public AgentSettings Settings { get; }
 
-    public ServerNode Server { get; }
+    public IAgentNode Node { get; }
+
+    /// <summary>The server node (server agents only).</summary>
+    public ServerNode Server => Node as ServerNode ?? throw new InvalidOperationException("a client agent runs no server");
 
     public LocalAgent Agent { get; }
 
     public HttpApi Http { get; }
 
-    public static async Task<AgentHost> StartAsync(AgentSettings settings, ILoggerFactory loggerFactory)
+    public static async Task<AgentHost> StartAsync(AgentSettings settings, ILoggerFactory loggerFactory, CheckRunnerFactory? runners = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var server = await ServerNode.StartAsync(settings.Server, loggerFactory);
+        IAgentNode node = settings.IsServer
+            ? await ServerNode.StartAsync(settings.Server, loggerFactory)
+            : await ClientNode.StartAsync(settings.Server, loggerFactory);
         var agent = new LocalAgent(
-            settings.Server.NodeName,
+            node,
             () => settings.Server.AdvertiseAddress.ToString(),
-            (command, token) => server.ApplyAsync(command, token),
-            settings.Server.Time);
-        var http = new HttpApi(server, agent, loggerFactory);
+            settings.Local,
+            settings.Server.Time,
+            new Random(),
+            loggerFactory.CreateLogger("Cluster.Agent"))
+        {
+            RunnerFactory = runners,
+        };
+        var http = new HttpApi(node, agent, loggerFactory);
         try
         {
             await http.StartAsync(new IPEndPoint(settings.Client, settings.HttpPort), loggerFactory);
@@ -60,18 +76,23 @@ public sealed class AgentHost : IAsyncDisposable
         catch
         {
             await agent.DisposeAsync();
-            await server.DisposeAsync();
+            await node.DisposeAsync();
             throw;
         }
 
-        if (settings.Server.Bootstrap)
+        if (node is ServerNode server)
         {
-            // A lone server elects itself within one election timeout: wait for it, so that the
-            // agent is usable the moment it says it is running (bounded; clients retry anyway).
-            await WaitForLeaderAsync(server, TimeSpan.FromSeconds(10));
+            server.HttpHandler = http.AnswerForwardedAsync;
+            if (settings.Server.Bootstrap)
+            {
+                // A lone server elects itself within one election timeout: wait for it, so that the
+                // agent is usable the moment it says it is running (bounded; clients retry anyway).
+                await WaitForLeaderAsync(server, TimeSpan.FromSeconds(10));
+            }
         }
 
-        return new AgentHost(settings, loggerFactory, server, agent, http);
+        agent.StartSync();
+        return new AgentHost(settings, loggerFactory, node, agent, http);
     }
 
     private static async Task WaitForLeaderAsync(ServerNode server, TimeSpan atMost)
@@ -97,7 +118,10 @@ public sealed class AgentHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs until a termination signal (or <paramref name="stop"/>), printing Consul-style start lines.</summary>
+    /// <summary>What SIGHUP runs: reread the configuration files and apply what changed.</summary>
+    public Func<Task>? Reload { get; set; }
+
+    /// <summary>Runs until a termination signal (or <paramref name="stop"/>), printing Consul-style start lines; SIGHUP reloads.</summary>
     public async Task RunUntilSignalAsync(TextWriter output, CancellationToken stop = default)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -109,14 +133,21 @@ public sealed class AgentHost : IAsyncDisposable
         }
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            _ = ReloadAsync(output);
+        });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         var options = Settings.Server;
         await output.WriteLineAsync("==> Cluster agent running!");
         await output.WriteLineAsync($"           Node name: '{options.NodeName}'");
         await output.WriteLineAsync($"          Datacenter: '{options.Datacenter}'");
-        await output.WriteLineAsync($"              Server: true (bootstrap: {options.Bootstrap}, expect: {options.BootstrapExpect})");
+        await output.WriteLineAsync(Node.IsServer
+            ? $"              Server: true (bootstrap: {options.Bootstrap}, expect: {options.BootstrapExpect})"
+            : "              Server: false");
         await output.WriteLineAsync($"         Client Addr: [{Settings.Client}] (HTTP: {Http.Addresses[0].Port})");
-        await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Server.Lan.Address}, RPC: {Server.RpcAddress})");
+        await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Node.Lan.Address}, RPC: {(Node is ServerNode server ? server.RpcAddress : "none")})");
         await output.WriteLineAsync($"            Data Dir: {(Settings.Dev ? "(in memory: dev mode)" : options.DataDirectory)}");
         await output.WriteLineAsync();
         await output.WriteLineAsync("==> Log data will now stream in as it occurs:");
@@ -134,11 +165,33 @@ public sealed class AgentHost : IAsyncDisposable
         await output.FlushAsync(CancellationToken.None);
     }
 
+    private async Task ReloadAsync(TextWriter output)
+    {
+        if (Reload is not { } reload)
+        {
+            return;
+        }
+
+        await output.WriteLineAsync("==> Caught signal: SIGHUP, reloading configuration");
+        try
+        {
+            await reload();
+            await output.WriteLineAsync("==> Reload complete");
+        }
+        catch (Exception e) when (e is Cluster.Agent.Config.AgentConfigException or KeyNotFoundException or IOException or InvalidOperationException or Cluster.Server.Http.ApiException)
+        {
+            // A bad file leaves the running configuration as it was; the operator sees why.
+            await output.WriteLineAsync($"==> Failed to reload configs: {e.Message}");
+        }
+
+        await output.FlushAsync(CancellationToken.None);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await Server.Lan.LeaveAsync();
+            await Node.Lan.LeaveAsync();
         }
         catch (ObjectDisposedException)
         {
@@ -146,7 +199,7 @@ public sealed class AgentHost : IAsyncDisposable
 
         await Http.DisposeAsync();
         await Agent.DisposeAsync();
-        await Server.DisposeAsync();
+        await Node.DisposeAsync();
         if (Settings.Dev)
         {
             try

@@ -103,24 +103,9 @@ public sealed partial class ServerNode
     /// <summary>Joins the addresses given, backing off from one second to <see cref="ServerOptions.RetryInterval"/> until one answers.</summary>
     private async Task RetryJoinAsync(CancellationToken cancellationToken)
     {
-        var wait = TimeSpan.FromSeconds(1);
-        try
+        if (await LanJoin.RetryAsync(Lan, Options.RetryJoin, Options.RetryInterval, Options.Time, cancellationToken) is > 0 and var joined)
         {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                var joined = await Lan.JoinAsync(Options.RetryJoin.Select(a => a.Contains(':', StringComparison.Ordinal) ? a : $"{a}:8301"));
-                if (joined > 0)
-                {
-                    LogJoined(_logger, joined);
-                    return;
-                }
-
-                await Task.Delay(wait, Options.Time, cancellationToken);
-                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, Options.RetryInterval.Ticks));
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
+            LogJoined(_logger, joined);
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class NoLeaderException(string message) : Exception(message);
 /// (<c>ServerNode.Leader.cs</c>). Writes go to the leader (forwarded by followers); reads are
 /// served by any server after the barrier their consistency mode asks for.
 /// </summary>
-public sealed partial class ServerNode : IAsyncDisposable
+public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
 {
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -103,7 +103,10 @@ public sealed partial class ServerNode : IAsyncDisposable
         var registry = new GrpcServiceRegistry()
             .AddUnary(ServerRpcMethods.Apply, ServeApplyAsync)
             .AddUnary(ServerRpcMethods.Status, ServeStatusAsync)
-            .AddUnary(ServerRpcMethods.Renew, ServeRenewAsync);
+            .AddUnary(ServerRpcMethods.Renew, ServeRenewAsync)
+            .AddUnary(ServerRpcMethods.Http, ServeHttpAsync)
+            .AddUnary(ServerRpcMethods.NodeState, ServeNodeStateAsync)
+            .AddUnary(ServerRpcMethods.ServiceInstances, ServeServiceInstancesAsync);
         RaftTransport.Register(registry, () => Raft?.Transport);
         _grpc = await GrpcServer.StartAsync(
             [new GrpcEndpoint(new IPEndPoint(Options.Bind, Options.ServerPort))],
@@ -278,6 +281,20 @@ public sealed partial class ServerNode : IAsyncDisposable
 
     private async Task<ApplyReply> ServeApplyAsync(ApplyRequest request, ServerCallContext context)
     {
+        if (request.Forward)
+        {
+            try
+            {
+                var (applied, outcome) = await ApplyAsync(request.Command, context.CancellationToken).ConfigureAwait(false);
+                return new ApplyReply { Index = applied, Result = outcome };
+            }
+            catch (NoLeaderException e)
+            {
+                // Reported to the client as is, never retried there: a timed-out write may have been applied.
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
+            }
+        }
+
         var raft = Raft ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "raft not started"));
         try
         {
@@ -346,7 +363,7 @@ public sealed partial class ServerNode : IAsyncDisposable
         }
     }
 
-    private static string LoadNodeId(string dataDirectory)
+    internal static string LoadNodeId(string dataDirectory)
     {
         var path = Path.Combine(dataDirectory, "node-id");
         if (File.Exists(path) && Guid.TryParse(File.ReadAllText(path).Trim(), out var saved))

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Cluster.Agent.Config;
 using Cluster.Gossip.Core;
+using Cluster.Server.Agent;
 using Cluster.Gossip.Wire;
-using Cluster.Server.Wire;
 using static Cluster.Server.Http.JsonFields;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
@@ -28,6 +29,8 @@ public sealed partial class HttpApi
         MapLegacyGet("/v1/agent/check/fail/*", r => AgentTtlAsync(r, "critical"));
         Map("PUT", "/v1/agent/check/update/*", r => AgentTtlAsync(r, null));
         MapLegacyGet("/v1/agent/join/*", AgentJoinAsync);
+        Map("PUT", "/v1/agent/maintenance", AgentMaintenanceAsync);
+        Map("PUT", "/v1/agent/service/maintenance/*", AgentServiceMaintenanceAsync);
     }
 
     private static JsonObject Member(Member member)
@@ -59,18 +62,18 @@ public sealed partial class HttpApi
 
     private async Task AgentSelfAsync(ApiRequest request)
     {
-        var self = Server.Lan.Members.FirstOrDefault(m => m.Name == Server.Lan.Name);
-        var stats = Server.Raft?.Stats;
+        var self = Node.Lan.Members.FirstOrDefault(m => m.Name == Node.Lan.Name);
+        var stats = (Node as Core.ServerNode)?.Raft?.Stats;
         await request.WriteJsonAsync(new JsonObject
         {
             ["Config"] = new JsonObject
             {
                 ["Datacenter"] = Datacenter,
                 ["PrimaryDatacenter"] = Datacenter,
-                ["NodeName"] = Server.Options.NodeName,
-                ["NodeID"] = Server.NodeId,
+                ["NodeName"] = Node.NodeName,
+                ["NodeID"] = Node.NodeId,
                 ["Revision"] = "cluster",
-                ["Server"] = true,
+                ["Server"] = Node.IsServer,
                 ["Version"] = Core.ServerNode.BuildVersion,
             },
             ["Member"] = self is null ? null : Member(self),
@@ -90,36 +93,103 @@ public sealed partial class HttpApi
     }
 
     private Task AgentMembersAsync(ApiRequest request) =>
-        request.WriteJsonAsync(new JsonArray([.. Server.Lan.Members.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => (JsonNode)Member(m))]));
+        HashedAsync(request, () => Node.Lan.Changed, () => new JsonArray([.. Node.Lan.Members.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => (JsonNode)Member(m))]));
 
-    private Task AgentServicesAsync(ApiRequest request)
-    {
-        var json = new JsonObject();
-        foreach (var service in Agent.Services)
+    private Task AgentServicesAsync(ApiRequest request) =>
+        HashedAsync(request, () => Agent.Changed, () =>
         {
-            json[service.Id] = ConsulJson.AgentService(service, Datacenter);
+            var json = new JsonObject();
+            foreach (var service in Agent.Services)
+            {
+                json[service.Id] = ConsulJson.AgentService(service, Datacenter);
+            }
+
+            return json;
+        });
+
+    private Task AgentServiceAsync(ApiRequest request) =>
+        HashedAsync(request, () => Agent.Changed, () =>
+        {
+            var service = Agent.Services.FirstOrDefault(s => s.Id == request.Rest)
+                ?? throw ApiException.NotFound($"unknown service ID: {request.Rest}");
+            return ConsulJson.AgentService(service, Datacenter);
+        });
+
+    private Task AgentChecksAsync(ApiRequest request) =>
+        HashedAsync(request, () => Agent.Changed, () =>
+        {
+            var json = new JsonObject();
+            foreach (var check in Agent.Checks)
+            {
+                json[check.Id] = ConsulJson.Check(check);
+            }
+
+            return json;
+        });
+
+    /// <summary>
+    /// Agent-local blocking (Consul's ?hash): the answer carries X-Consul-ContentHash; a request
+    /// that sends the current hash waits (up to ?wait) until local state changes it.
+    /// </summary>
+    private static async Task HashedAsync(ApiRequest request, Func<Task> changed, Func<JsonNode> render)
+    {
+        var wanted = request.Query("hash");
+        var signal = changed();
+        var json = render();
+        var hash = ContentHash(json);
+        if (wanted is { Length: > 0 } && wanted == hash)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(request.Aborted);
+            deadline.CancelAfter(request.Wait);
+            while (hash == wanted)
+            {
+                try
+                {
+                    await signal.WaitAsync(deadline.Token);
+                }
+                catch (OperationCanceledException) when (!request.Aborted.IsCancellationRequested)
+                {
+                    break; // the wait ran out: answer with what is current
+                }
+
+                signal = changed();
+                json = render();
+                hash = ContentHash(json);
+            }
         }
 
-        return request.WriteJsonAsync(json);
+        request.Http.Response.Headers["X-Consul-ContentHash"] = hash;
+        await request.WriteJsonAsync(json);
     }
 
-    private Task AgentServiceAsync(ApiRequest request)
+    private static string ContentHash(JsonNode json) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString())).AsSpan(0, 8));
+
+    private async Task AgentMaintenanceAsync(ApiRequest request)
     {
-        var service = Agent.Services.FirstOrDefault(s => s.Id == request.Rest)
-            ?? throw ApiException.NotFound($"unknown service ID: {request.Rest}");
-        return request.WriteJsonAsync(ConsulJson.AgentService(service, Datacenter));
+        var enable = MaintenanceFlag(request);
+        await Agent.SetNodeMaintenanceAsync(enable, request.Query("reason"), request.Aborted);
     }
 
-    private Task AgentChecksAsync(ApiRequest request)
+    private async Task AgentServiceMaintenanceAsync(ApiRequest request)
     {
-        var json = new JsonObject();
-        foreach (var check in Agent.Checks)
+        var enable = MaintenanceFlag(request);
+        try
         {
-            json[check.Id] = ConsulJson.Check(check);
+            await Agent.SetServiceMaintenanceAsync(request.Rest, enable, request.Query("reason"), request.Aborted);
         }
-
-        return request.WriteJsonAsync(json);
+        catch (KeyNotFoundException e)
+        {
+            throw ApiException.NotFound(e.Message);
+        }
     }
+
+    private static bool MaintenanceFlag(ApiRequest request) =>
+        request.Query("enable") switch
+        {
+            null or "" => throw ApiException.BadRequest("Missing value for enable"),
+            var text => GoBool.TryParse(text, out var value) ? value : throw ApiException.BadRequest($"Invalid value for enable: \"{text}\""),
+        };
 
     private async Task AgentServiceRegisterAsync(ApiRequest request)
     {
@@ -141,10 +211,11 @@ public sealed partial class HttpApi
             definitions.Add(item as JsonObject ?? throw ApiException.BadRequest("Request decode failed: Checks: expected objects"));
         }
 
-        var checks = new List<(Check, TimeSpan?)>();
+        var checks = new List<LocalCheckSpec>();
         for (var i = 0; i < definitions.Count; i++)
         {
-            var (check, ttl) = AgentCheck(definitions[i], service.Id);
+            var spec = AgentCheck(definitions[i], service.Id);
+            var check = spec.Check;
             if (check.Id.Length == 0)
             {
                 check.Id = definitions.Count == 1 ? $"service:{service.Id}" : $"service:{service.Id}:{i + 1}";
@@ -155,15 +226,15 @@ public sealed partial class HttpApi
                 check.Name = $"Service '{service.Name}' check";
             }
 
-            checks.Add((check, ttl));
+            checks.Add(spec with { Definition = spec.Definition with { Id = check.Id, Name = check.Name } });
         }
 
         await Agent.RegisterServiceAsync(service, checks, request.Aborted);
         request.Http.Response.StatusCode = 200;
     }
 
-    /// <summary>A check definition sent to the agent; only TTL checks run here until client agents run the others.</summary>
-    private static (Check Check, TimeSpan? Ttl) AgentCheck(JsonObject json, string serviceId)
+    /// <summary>A check definition sent to the agent: the catalog's view and how the agent runs it.</summary>
+    private LocalCheckSpec AgentCheck(JsonObject json, string serviceId)
     {
         var check = Decode.Check(json, serviceId);
         var ttl = Duration(json, "TTL");
@@ -172,24 +243,85 @@ public sealed partial class HttpApi
             throw ApiException.BadRequest("TTL must be > 0");
         }
 
-        var hasRunner = json["HTTP"] is not null || json["TCP"] is not null || json["GRPC"] is not null || json["Args"] is not null || json["AliasService"] is not null;
-        if (ttl is null && !hasRunner)
+        var args = Strings(json, "Args") is { Count: > 0 } a ? a : Strings(json, "ScriptArgs");
+        var headers = new List<KeyValuePair<string, ValueList<string>>>();
+        if (Obj(json, "Header") is { } header)
+        {
+            foreach (var (name, values) in header)
+            {
+                var list = values as JsonArray ?? throw ApiException.BadRequest($"Request decode failed: Header.{name}: expected a list of strings");
+                headers.Add(new(name, ValueList.From(list.Select(v => v is JsonValue value && value.TryGetValue<string>(out var text) ? text : throw ApiException.BadRequest($"Request decode failed: Header.{name}: expected strings")))));
+            }
+        }
+
+        var definition = new CheckDefinition
+        {
+            Id = check.Id,
+            Name = check.Name,
+            ServiceId = check.ServiceId.Length > 0 ? check.ServiceId : null,
+            Status = check.Status.Length > 0 ? check.Status : "critical",
+            Http = Optional(json, "HTTP"),
+            Method = Optional(json, "Method"),
+            Header = ValueDictionary.From(headers),
+            Tcp = Optional(json, "TCP"),
+            Grpc = Optional(json, "GRPC"),
+            GrpcUseTls = Bool(json, "GRPCUseTLS"),
+            Ttl = ttl,
+            Interval = Duration(json, "Interval"),
+            Timeout = Duration(json, "Timeout"),
+            DeregisterCriticalServiceAfter = Duration(json, "DeregisterCriticalServiceAfter"),
+            Args = ValueList.From(args),
+            AliasNode = Optional(json, "AliasNode"),
+            AliasService = Optional(json, "AliasService"),
+            SuccessBeforePassing = Int32Number(json, "SuccessBeforePassing"),
+            FailuresBeforeCritical = Int32Number(json, "FailuresBeforeCritical"),
+            TlsSkipVerify = Bool(json, "TLSSkipVerify"),
+        };
+        if (definition.Kind == CheckKind.Script && !Agent.Options.EnableScriptChecks)
+        {
+            throw ApiException.BadRequest("Scripts are disabled on this agent; to enable, configure 'enable_script_checks' to true");
+        }
+
+        var runs = definition.Kind != CheckKind.Ttl;
+        if (ttl is null && !runs)
         {
             throw ApiException.BadRequest("Invalid check: TTL, HTTP, TCP, GRPC, Args or AliasService must be set");
         }
 
-        var definition = new JsonObject();
-        foreach (var field in new[] { "HTTP", "TCP", "GRPC", "TTL", "Interval", "Timeout", "DeregisterCriticalServiceAfter", "Method", "TLSSkipVerify" })
+        if (runs && definition.Kind != CheckKind.Alias && definition.Interval is not { } interval)
+        {
+            throw ApiException.BadRequest($"Invalid check: {definition.Kind.ToString().ToUpperInvariant()} checks need an Interval");
+        }
+
+        if (definition.Interval is { } every && every <= TimeSpan.Zero)
+        {
+            throw ApiException.BadRequest("Interval must be > 0");
+        }
+
+        if (definition.SuccessBeforePassing < 0 || definition.FailuresBeforeCritical < 0)
+        {
+            throw ApiException.BadRequest("SuccessBeforePassing and FailuresBeforeCritical must not be negative");
+        }
+
+        var shown = new JsonObject();
+        foreach (var field in new[] { "HTTP", "TCP", "GRPC", "TTL", "Interval", "Timeout", "DeregisterCriticalServiceAfter", "Method", "TLSSkipVerify", "AliasNode", "AliasService" })
         {
             if (json[field] is { } value)
             {
-                definition[field] = value.DeepClone();
+                shown[field] = value.DeepClone();
             }
         }
 
-        check.DefinitionJson = definition.ToJsonString();
-        return (check, ttl);
+        check.DefinitionJson = shown.ToJsonString();
+        if (check.Type.Length == 0)
+        {
+            check.Type = definition.Kind switch { CheckKind.Script => "script", CheckKind.Http => "http", CheckKind.Tcp => "tcp", CheckKind.Grpc => "grpc", CheckKind.Alias => "alias", _ => "ttl" };
+        }
+
+        return new LocalCheckSpec(check, definition);
     }
+
+    private static string? Optional(JsonObject json, string name) => Str(json, name) is { Length: > 0 } text ? text : null;
 
     private async Task AgentServiceDeregisterAsync(ApiRequest request)
     {
@@ -202,7 +334,8 @@ public sealed partial class HttpApi
     private async Task AgentCheckRegisterAsync(ApiRequest request)
     {
         var body = (await request.JsonBodyAsync())!;
-        var (check, ttl) = AgentCheck(body, "");
+        var spec = AgentCheck(body, "");
+        var check = spec.Check;
         if (check.Name.Length == 0)
         {
             throw ApiException.BadRequest("Missing check name");
@@ -215,7 +348,7 @@ public sealed partial class HttpApi
 
         try
         {
-            await Agent.RegisterCheckAsync(check, ttl, request.Aborted);
+            await Agent.RegisterCheckAsync(spec with { Definition = spec.Definition with { Id = check.Id, Name = check.Name } }, request.Aborted);
         }
         catch (KeyNotFoundException e)
         {
@@ -262,7 +395,7 @@ public sealed partial class HttpApi
     private async Task AgentJoinAsync(ApiRequest request)
     {
         var address = request.Rest.Contains(':', StringComparison.Ordinal) ? request.Rest : $"{request.Rest}:8301";
-        if (await Server.Lan.JoinAsync([address]) == 0)
+        if (await Node.Lan.JoinAsync([address]) == 0)
         {
             throw new ApiException(500, $"failed to join {request.Rest}");
         }

@@ -3,6 +3,8 @@ using Cluster.Server.State;
 using Cluster.Server.Wire;
 using static Cluster.Server.Http.JsonFields;
 
+#pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
+
 namespace Cluster.Server.Http;
 
 /// <summary>/v1/catalog and /v1/health.</summary>

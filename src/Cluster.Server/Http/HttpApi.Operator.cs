@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Cluster.Raft.Core;
 
+#pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
+
 namespace Cluster.Server.Http;
 
 /// <summary>/v1/status and /v1/operator/raft.</summary>

@@ -26,7 +26,7 @@ public sealed partial class HttpApi
         {
             Id = Guid.NewGuid().ToString(),
             Name = Str(body, "Name"),
-            Node = Str(body, "Node", Agent.NodeName),
+            Node = Str(body, "Node", request.ForwardedBy ?? Agent.NodeName),
             Behavior = Str(body, "Behavior", "release"),
             LockDelayNs = LockDelay(body),
         };

@@ -22,10 +22,14 @@ public sealed partial class HttpApi : IAsyncDisposable
     private readonly List<Route> _routes = [];
     private WebApplication? _app;
 
-    public HttpApi(ServerNode server, LocalAgent agent, ILoggerFactory loggerFactory, Random? random = null)
+    /// <summary>
+    /// A server agent answers every endpoint from its own store; a client agent answers
+    /// /v1/agent/ itself and forwards everything else to a server (see <c>HttpApi.Forward.cs</c>).
+    /// </summary>
+    public HttpApi(IAgentNode node, LocalAgent agent, ILoggerFactory loggerFactory, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        Server = server;
+        Node = node;
         Agent = agent;
         _random = random ?? new Random();
         MapKv();
@@ -37,13 +41,16 @@ public sealed partial class HttpApi : IAsyncDisposable
         MapConfig();
     }
 
-    public ServerNode Server { get; }
+    public IAgentNode Node { get; }
+
+    /// <summary>The server this API answers from (server agents only: a client forwards before any handler needs it).</summary>
+    public ServerNode Server => Node as ServerNode ?? throw new InvalidOperationException("a client agent has no local store");
 
     public LocalAgent Agent { get; }
 
     public StateStore Store => Server.Store;
 
-    public string Datacenter => Server.Options.Datacenter;
+    public string Datacenter => Node.Datacenter;
 
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
@@ -70,6 +77,12 @@ public sealed partial class HttpApi : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(http);
         var path = RequestPath(http);
+        if (Node is Client.ClientNode client && !path.StartsWith("/v1/agent/", StringComparison.Ordinal))
+        {
+            await ForwardAsync(http, client);
+            return;
+        }
+
         try
         {
             // Exact paths win over prefixes, longer prefixes over shorter; then the method decides.

@@ -15,6 +15,7 @@ public sealed class AgentCluster : IAsyncDisposable
     private const string ServersField = "Servers"; // Consul's JSON name
 
     private readonly string _root;
+    private readonly List<AgentProcess> _clients = [];
 
     private AgentCluster(string root, IReadOnlyList<AgentProcess> servers)
     {
@@ -23,6 +24,32 @@ public sealed class AgentCluster : IAsyncDisposable
     }
 
     public IReadOnlyList<AgentProcess> Servers { get; }
+
+    /// <summary>Client agents started with <see cref="StartClientAsync"/>.</summary>
+    public IReadOnlyList<AgentProcess> Clients => _clients;
+
+    /// <summary>
+    /// A client agent (no -server) that joins through the first server's LAN address, with fixed
+    /// ports and its own data directory, so a restart keeps its identity.
+    /// </summary>
+    public async Task<AgentProcess> StartClientAsync(string name, params string[] extraFlags)
+    {
+        var dir = Path.Combine(_root, name);
+        Directory.CreateDirectory(dir);
+        var ports = AgentProcess.FreePorts(2);
+        string[] flags =
+        [
+            $"-node={name}", "-bind=127.0.0.1", $"-data-dir={dir}",
+            $"-http-port={ports[0]}", $"-serf-lan-port={ports[1]}",
+            $"-retry-join={Servers[0].LanAddress}", "-retry-interval=1s", "-log-level=warn", .. extraFlags,
+        ];
+        var client = await AgentProcess.StartAsync(name, flags);
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>The directory a client's files (data, config) live in.</summary>
+    public string DirectoryOf(string name) => Path.Combine(_root, name);
 
     public static async Task<AgentCluster> StartAsync(int count, params string[] extraFlags)
     {
@@ -106,8 +133,12 @@ public sealed class AgentCluster : IAsyncDisposable
                         {
                             if (entry.GetProperty("Address").GetString() == leader)
                             {
+                                // A server that has just restarted may not be named in gossip yet ("(unknown)"): ask again.
                                 var name = entry.GetProperty("Node").GetString();
-                                return Servers.First(s => s.Name == name);
+                                if (Servers.FirstOrDefault(s => s.Name == name) is { } found)
+                                {
+                                    return found;
+                                }
                             }
                         }
                     }
@@ -129,6 +160,11 @@ public sealed class AgentCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var client in _clients)
+        {
+            await client.DisposeAsync();
+        }
+
         foreach (var server in Servers)
         {
             await server.DisposeAsync();

@@ -1,0 +1,144 @@
+using System.Net;
+using Cluster.Gossip.Pool;
+using Cluster.Gossip.Security;
+using Cluster.Grpc;
+using Cluster.Server.Core;
+using Cluster.Server.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Server.Client;
+
+/// <summary>
+/// A client agent's node: a LAN gossip member (tagged role=node) with no Raft and no store,
+/// which reaches the servers it finds in gossip through a <see cref="ServerPool"/>. The leader
+/// registers it in the catalog with a serfHealth check, like every member.
+/// </summary>
+public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
+    private Task _joining = Task.CompletedTask;
+    private int _disposed;
+
+    private ClientNode(ServerOptions options, ILoggerFactory loggerFactory)
+    {
+        Options = options;
+        _logger = loggerFactory.CreateLogger("Cluster.Client");
+        NodeId = ServerNode.LoadNodeId(options.DataDirectory);
+    }
+
+    /// <summary>The node's settings (a client uses the gossip and join ones).</summary>
+    public ServerOptions Options { get; }
+
+    public string NodeName => Options.NodeName;
+
+    public string NodeId { get; }
+
+    public string Datacenter => Options.Datacenter;
+
+    public bool IsServer => false;
+
+    public GossipPool Lan { get; private set; } = null!;
+
+    public ServerPool Pool { get; private set; } = null!;
+
+    public IServerConnection Servers => this;
+
+    public static Task<ClientNode> StartAsync(ServerOptions options, ILoggerFactory loggerFactory, Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        Directory.CreateDirectory(options.DataDirectory);
+        var node = new ClientNode(options, loggerFactory);
+        var keyringPath = Path.Combine(options.DataDirectory, "serf", "local.keyring");
+        node.Lan = GossipPool.Start(new PoolOptions
+        {
+            Kind = PoolKind.Lan,
+            NodeName = options.NodeName,
+            Datacenter = options.Datacenter,
+            Bind = new IPEndPoint(options.Bind, options.SerfLanPort),
+            Tags = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["role"] = "node",
+                ["id"] = node.NodeId,
+                ["build"] = ServerNode.BuildVersion,
+                ["vsn"] = "2",
+            },
+            Keyring = options.Encrypt is { Length: > 0 } key ? new Keyring([Keyring.ParseKey(key)]) : null,
+            KeyringFile = options.Encrypt is { Length: > 0 } || File.Exists(keyringPath) ? keyringPath : null,
+            Time = options.Time,
+            Tune = gossip => gossip with { DeadReclaimTime = options.ReapFailedAfter },
+        });
+        node.Pool = new ServerPool(node.Lan, options.Datacenter, random ?? new Random(), options.Time);
+        if (options.RetryJoin.Count > 0)
+        {
+            node._joining = Task.Run(() => node.JoinAsync(node._stopping.Token));
+        }
+
+        return Task.FromResult(node);
+    }
+
+    public async Task<(ulong Index, CommandResult Result)> ApplyAsync(Command command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.UnixMs == 0)
+        {
+            command.UnixMs = Options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        }
+
+        var reply = await Call(ServerRpcMethods.Apply, new ApplyRequest { Command = command, Forward = true }, idempotent: false, cancellationToken).ConfigureAwait(false);
+        return (reply.Index, reply.Result);
+    }
+
+    public Task<NodeStateReply> NodeStateAsync(string node, Consistency consistency, CancellationToken cancellationToken = default) =>
+        Call(ServerRpcMethods.NodeState, new NodeStateRequest { Node = node, Stale = consistency == Consistency.Stale }, idempotent: true, cancellationToken);
+
+    public Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default) =>
+        Call(ServerRpcMethods.ServiceInstances, new ServiceInstancesRequest { Service = service, Tag = tag ?? "", Stale = consistency == Consistency.Stale }, idempotent: true, cancellationToken);
+
+    /// <summary>Forwards an HTTP request to a server; reads may be retried on another server, writes only if never sent.</summary>
+    public Task<HttpForwardReply> ForwardHttpAsync(HttpForward request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Call(ServerRpcMethods.Http, request, idempotent: request.Method is "GET" or "HEAD", cancellationToken);
+    }
+
+    private async Task<TResponse> Call<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, bool idempotent, CancellationToken cancellationToken)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new()
+    {
+        try
+        {
+            return await Pool.CallAsync(method, request, idempotent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.Status.Code == StatusCode.FailedPrecondition)
+        {
+            throw new NoLeaderException(e.Status.Detail);
+        }
+    }
+
+    private async Task JoinAsync(CancellationToken cancellationToken)
+    {
+        if (await LanJoin.RetryAsync(Lan, Options.RetryJoin, Options.RetryInterval, Options.Time, cancellationToken) is > 0 and var joined)
+        {
+            LogJoined(_logger, joined);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        await _joining.ConfigureAwait(false);
+        await Lan.DisposeAsync();
+        Pool.Dispose();
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "joined the LAN pool ({Count} answered)")]
+    private static partial void LogJoined(ILogger logger, int count);
+}
