@@ -1,4 +1,3 @@
-using Cluster.Gossip.Wire;
 using Cluster.Server.Core;
 using Cluster.Server.Wire;
 using Microsoft.Extensions.Logging;
@@ -27,6 +26,17 @@ public sealed partial class LocalAgent
 
     private long _syncs;
     private long _writes;
+    private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _turned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Complete while the loop waits for work with its timer set (so a test may move the clock), renewed when it wakes.</summary>
+    internal Task Idle => Volatile.Read(ref _idle).Task;
+
+    /// <summary>Completes once a sync attempt has covered every local change made so far.</summary>
+    internal Task SettledAsync() => AwaitSyncAsync(CancellationToken.None);
+
+    /// <summary>Completes when the loop next finishes a sync attempt.</summary>
+    internal Task Turned => Volatile.Read(ref _turned).Task;
 
     /// <summary>Starts anti-entropy: a full sync at once, then on every change and periodically.</summary>
     public void StartSync() => _syncLoop = Task.Run(() => SyncLoopAsync(_stopping.Token));
@@ -87,12 +97,11 @@ public sealed partial class LocalAgent
 
     private TimeSpan NextFullDelay()
     {
-        var alive = _node.Lan.Members.Count(m => m.Status is MemberStatus.Alive or MemberStatus.Suspect);
-        var scaled = ScaledInterval(Options.SyncInterval, alive);
+        var scaled = ScaledInterval(Options.SyncInterval, _clusterSize());
         lock (_random)
         {
             // Staggered: a random point in [interval/2, interval*1.5), so agents started together spread out.
-            return (scaled / 2) + (scaled * _random.NextDouble());
+            return TimeSpan.FromMilliseconds(Math.Ceiling(((scaled / 2) + (scaled * _random.NextDouble())).TotalMilliseconds));
         }
     }
 
@@ -109,10 +118,14 @@ public sealed partial class LocalAgent
                     wake = _synced < _requested || _fullRequested ? Task.CompletedTask : _wake.Task;
                 }
 
+                // Timers count whole milliseconds (a shorter delay completes at once), so anything closer is due now.
                 var due = nextFull - _time.GetUtcNow();
-                if (due > TimeSpan.Zero && !wake.IsCompleted)
+                if (due >= TimeSpan.FromMilliseconds(1) && !wake.IsCompleted)
                 {
-                    await Task.WhenAny(wake, Task.Delay(due, _time, cancellationToken));
+                    var timer = Task.Delay(due, _time, cancellationToken);
+                    _idle.TrySetResult();
+                    await Task.WhenAny(wake, timer);
+                    Volatile.Write(ref _idle, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
@@ -121,7 +134,7 @@ public sealed partial class LocalAgent
                 lock (_gate)
                 {
                     generation = _requested;
-                    full = _fullRequested || _time.GetUtcNow() >= nextFull;
+                    full = _fullRequested || nextFull - _time.GetUtcNow() < TimeSpan.FromMilliseconds(1);
                     _fullRequested = false;
                     if (_wake.Task.IsCompleted)
                     {
@@ -151,6 +164,7 @@ public sealed partial class LocalAgent
                     nextFull = _time.GetUtcNow() + Options.RetryInterval;
                 }
 
+                Interlocked.Exchange(ref _turned, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 lock (_gate)
                 {
                     _synced = Math.Max(_synced, generation);
@@ -182,7 +196,7 @@ public sealed partial class LocalAgent
     /// <summary>Reads the catalog's view of this node and marks every difference out of sync.</summary>
     private async Task SyncFullAsync(CancellationToken cancellationToken)
     {
-        var remote = await _node.Servers.NodeStateAsync(NodeName, Consistency.Default, cancellationToken);
+        var remote = await _servers.NodeStateAsync(NodeName, Consistency.Default, cancellationToken);
         lock (_gate)
         {
             _nodeInSync = remote.Node is { } node && node.Address == _address() && node.Id == _node.NodeId;
@@ -349,7 +363,7 @@ public sealed partial class LocalAgent
 
     private async Task SendAsync(Command command, CancellationToken cancellationToken)
     {
-        var (_, result) = await _node.Servers.ApplyAsync(command, cancellationToken);
+        var (_, result) = await _servers.ApplyAsync(command, cancellationToken);
         Interlocked.Increment(ref _writes);
         if (result.Refused.Length > 0)
         {

@@ -15,7 +15,17 @@ public enum LocalSource
 /// <summary>A check to register: the catalog's view and the definition that says how it runs.</summary>
 public sealed record LocalCheckSpec(Check Check, CheckDefinition Definition);
 
-/// <summary>What this agent knows about the services and checks it runs.</summary>
+/// <summary>Who the agent is: the node it registers, and whether it is a server (whose consul service the leader owns).</summary>
+public sealed record AgentIdentity(string NodeName, string NodeId, string Datacenter, bool IsServer)
+{
+    public static AgentIdentity Of(IAgentNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return new(node.NodeName, node.NodeId, node.Datacenter, node.IsServer);
+    }
+}
+
+/// <summary>How the agent keeps its services and checks.</summary>
 public sealed record LocalAgentOptions
 {
     /// <summary>The anti-entropy full-sync interval at up to 128 nodes (Consul's 1 minute); it grows with the cluster.</summary>
@@ -48,17 +58,22 @@ public sealed partial class LocalAgent : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Dictionary<string, LocalService> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LocalCheck> _checks = new(StringComparer.Ordinal);
-    private readonly IAgentNode _node;
+    private readonly AgentIdentity _node;
+    private readonly IServerConnection _servers;
+    private readonly Func<int> _clusterSize;
     private readonly Func<string> _address;
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly ILogger _logger;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public LocalAgent(IAgentNode node, Func<string> address, LocalAgentOptions options, TimeProvider time, Random random, ILogger logger)
+    /// <summary>The agent of <paramref name="node"/>; <paramref name="clusterSize"/> says how many nodes are alive (the full-sync interval grows with it).</summary>
+    public LocalAgent(AgentIdentity node, IServerConnection servers, Func<int> clusterSize, Func<string> address, LocalAgentOptions options, TimeProvider time, Random random, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(node);
         _node = node;
+        _servers = servers;
+        _clusterSize = clusterSize;
         _address = address;
         Options = options;
         _time = time;

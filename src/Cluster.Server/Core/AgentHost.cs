@@ -59,7 +59,9 @@ public sealed class AgentHost : IAsyncDisposable
             ? await ServerNode.StartAsync(settings.Server, loggerFactory)
             : await ClientNode.StartAsync(settings.Server, loggerFactory);
         var agent = new LocalAgent(
-            node,
+            AgentIdentity.Of(node),
+            node.Servers,
+            () => node.Lan.Members.Count(m => m.Status is Cluster.Gossip.Wire.MemberStatus.Alive or Cluster.Gossip.Wire.MemberStatus.Suspect),
             () => settings.Server.AdvertiseAddress.ToString(),
             settings.Local,
             settings.Server.Time,

@@ -1,5 +1,6 @@
 using Cluster.Grpc;
 using Cluster.Grpc.Server;
+using Cluster.Server.State;
 using Cluster.Server.Wire;
 
 namespace Cluster.Server.Core;
@@ -24,33 +25,13 @@ public sealed partial class ServerNode : IServerConnection
     public async Task<NodeStateReply> NodeStateAsync(string node, Consistency consistency, CancellationToken cancellationToken = default)
     {
         await ReadBarrierAsync(consistency, cancellationToken).ConfigureAwait(false);
-        var state = Store.Current;
-        var services = state.NodeServices(node);
-        var checks = state.NodeChecks(node);
-        var reply = new NodeStateReply { Index = Math.Max(services.Index, checks.Index) };
-        if (services.Result is { } found)
-        {
-            reply.Node = found.Node;
-            reply.Services.Add(found.Services);
-            reply.Checks.Add(checks.Result);
-        }
-
-        return reply;
+        return CatalogReplies.NodeState(Store.Current, node);
     }
 
     public async Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default)
     {
         await ReadBarrierAsync(consistency, cancellationToken).ConfigureAwait(false);
-        var read = Store.Current.HealthService(service, tag is { Length: > 0 } ? [tag] : null);
-        var reply = new ServiceInstancesReply { Index = read.Index };
-        foreach (var instance in read.Result)
-        {
-            var wire = new CatalogInstance { Node = instance.Node, Service = instance.Service };
-            wire.Checks.Add(instance.Checks);
-            reply.Instances.Add(wire);
-        }
-
-        return reply;
+        return CatalogReplies.ServiceInstances(Store.Current, service, tag);
     }
 
     private Task<HttpForwardReply> ServeHttpAsync(HttpForward request, ServerCallContext context) =>
