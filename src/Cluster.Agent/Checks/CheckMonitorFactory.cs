@@ -45,8 +45,16 @@ public sealed class CheckMonitorFactory : IDisposable
                 var target = new AliasTarget(definition.AliasNode, definition.AliasService);
                 return new AliasCheckMonitor(definition.Id, definition.Status, target, source, _options.TimeProvider, onUpdate, _logger);
             default:
-                var timeout = definition.Timeout ?? (definition.Kind == CheckKind.Script ? _options.DefaultScriptTimeout : _options.DefaultTimeout);
-                return Create(definition, CreateProbe(definition, timeout), onUpdate);
+                var probe = CreateProbe(definition);
+                try
+                {
+                    return Create(definition, probe, onUpdate);
+                }
+                catch
+                {
+                    probe.Dispose();
+                    throw;
+                }
         }
     }
 
@@ -62,10 +70,15 @@ public sealed class CheckMonitorFactory : IDisposable
             interval = _options.MinInterval;
         }
 
-        var timeout = definition.Timeout ?? (definition.Kind == CheckKind.Script ? _options.DefaultScriptTimeout : _options.DefaultTimeout);
-        var schedule = new CheckSchedule(interval, timeout, Stagger(interval));
+        var schedule = new CheckSchedule(interval, TimeoutOf(definition), Stagger(interval));
         return new IntervalCheckMonitor(definition, probe, schedule, _options.TimeProvider, onUpdate, _logger);
     }
+
+    /// <summary>The probe alone, for one run (the monitor's or a test's).</summary>
+    internal ICheckProbe CreateProbe(CheckDefinition definition) => CreateProbe(definition, TimeoutOf(definition));
+
+    private TimeSpan TimeoutOf(CheckDefinition definition) =>
+        definition.Timeout ?? (definition.Kind == CheckKind.Script ? _options.DefaultScriptTimeout : _options.DefaultTimeout);
 
     private ICheckProbe CreateProbe(CheckDefinition definition, TimeSpan timeout) => definition.Kind switch
     {
