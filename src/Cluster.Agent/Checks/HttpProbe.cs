@@ -11,6 +11,13 @@ namespace Cluster.Agent.Checks;
 /// </summary>
 internal sealed class HttpProbe : ICheckProbe
 {
+    /// <summary>Headers .NET keeps on the content, not the request.</summary>
+    private static readonly HashSet<string> ContentHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Allow", "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length",
+        "Content-Location", "Content-MD5", "Content-Range", "Content-Type", "Expires", "Last-Modified",
+    };
+
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _url;
     private readonly HttpMethod _method;
@@ -29,6 +36,15 @@ internal sealed class HttpProbe : ICheckProbe
         _url = url;
         _method = new HttpMethod(string.IsNullOrEmpty(definition.Method) ? "GET" : definition.Method);
         _headers = definition.Header;
+        using var trial = new HttpRequestMessage();
+        foreach (var name in _headers.Keys)
+        {
+            if (!ContentHeaders.Contains(name) && !trial.Headers.TryAddWithoutValidation(name, "x"))
+            {
+                throw new InvalidCheckException($"Check {definition.Id}: \"{name}\" is not a header name an HTTP request can carry");
+            }
+        }
+
         _body = definition.Body is { } body ? System.Text.Encoding.UTF8.GetBytes(body) : null;
         _invoker = invoker;
         _timeout = timeout;
@@ -88,13 +104,17 @@ internal sealed class HttpProbe : ICheckProbe
                 continue;
             }
 
-            // Configured headers replace the defaults above.
-            request.Headers.Remove(name);
-            if (!request.Headers.TryAddWithoutValidation(name, values))
+            if (ContentHeaders.Contains(name))
             {
                 request.Content ??= new ByteArrayContent([]);
                 request.Content.Headers.Remove(name);
                 request.Content.Headers.TryAddWithoutValidation(name, values);
+            }
+            else
+            {
+                // Configured headers replace the defaults above.
+                request.Headers.Remove(name);
+                request.Headers.TryAddWithoutValidation(name, values);
             }
         }
 
