@@ -29,6 +29,9 @@ public sealed record CheckDefinition
     /// <summary>HTTP method; null is GET.</summary>
     public string? Method { get; init; }
 
+    /// <summary>The HTTP request body; null sends none.</summary>
+    public string? Body { get; init; }
+
     public ValueDictionary<ValueList<string>> Header { get; init; } = ValueDictionary.Empty<ValueList<string>>();
 
     /// <summary>"host:port" to connect to.</summary>
@@ -58,6 +61,9 @@ public sealed record CheckDefinition
     public int SuccessBeforePassing { get; init; }
 
     public int FailuresBeforeCritical { get; init; }
+
+    /// <summary>Consecutive failures before the check turns warning; null is <see cref="FailuresBeforeCritical"/>.</summary>
+    public int? FailuresBeforeWarning { get; init; }
 
     public bool TlsSkipVerify { get; init; }
 

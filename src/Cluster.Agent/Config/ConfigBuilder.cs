@@ -48,7 +48,7 @@ internal static class ConfigBuilder
             EnableScriptChecks = Value(EnableScriptChecks, start.EnableScriptChecks),
             RaftFsync = Value(RaftFsync, start.RaftFsync),
             Services = ValueList.From(settings.List<ServiceDefinition>(Services).Select(s => s.Value)),
-            Checks = ValueList.From(settings.List<CheckDefinition>(Checks).Select(c => c.Value)),
+            Checks = ValueList.From(settings.List<CheckDefinition>(SettingNames.Checks).Select(c => c.Value)),
             ConfigEntriesBootstrap = ValueList.From(settings.List<JsonObject>(ConfigEntriesBootstrap).Select(e => e.Value)),
         };
 

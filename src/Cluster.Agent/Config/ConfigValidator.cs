@@ -234,7 +234,7 @@ internal sealed partial class ConfigValidator(ConfigFragment settings)
             }
         }
 
-        foreach (var (check, origin) in settings.List<CheckDefinition>(Checks))
+        foreach (var (check, origin) in settings.List<CheckDefinition>(SettingNames.Checks))
         {
             Claim(checks, "check", check.Id, origin);
         }

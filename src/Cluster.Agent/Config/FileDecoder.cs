@@ -75,7 +75,7 @@ internal static class FileDecoder
 
         foreach (var block in top.Objects("check").Concat(top.Objects("checks")))
         {
-            fragment.Add(Checks, ServiceDecoder.Check(document, block, scriptChecks), Origin.At(document.PositionOf(block)));
+            fragment.Add(SettingNames.Checks, ServiceDecoder.Check(document, block, scriptChecks), Origin.At(document.PositionOf(block)));
         }
 
         foreach (var origin in scriptChecks)

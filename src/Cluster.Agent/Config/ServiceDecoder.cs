@@ -17,9 +17,10 @@ internal static class ServiceDecoder
 
     private static readonly string[] CheckFields =
     [
-        "id|check_id", "name", "notes", "service_id", "status", "http", "method", "header", "tcp", "grpc",
+        "id|check_id", "name", "notes", "service_id", "status", "http", "method", "body", "header", "tcp", "grpc",
         "grpc_use_tls", "ttl", "interval", "timeout", "deregister_critical_service_after", "args|script_args",
-        "alias_node", "alias_service", "success_before_passing", "failures_before_critical", "tls_skip_verify",
+        "alias_node", "alias_service", "success_before_passing", "failures_before_critical",
+        "failures_before_warning", "tls_skip_verify",
     ];
 
     /// <summary>The fields that each make a check of their kind (the alias pair aside).</summary>
@@ -146,6 +147,7 @@ internal static class ServiceDecoder
             Status = fields.Text("status") ?? "critical",
             Http = fields.Text("http"),
             Method = fields.Text("method"),
+            Body = fields.Text("body"),
             Header = fields.TextListMap("header") ?? ValueDictionary.Empty<ValueList<string>>(),
             Tcp = fields.Text("tcp"),
             Grpc = fields.Text("grpc"),
@@ -159,6 +161,7 @@ internal static class ServiceDecoder
             AliasService = fields.Text("alias_service"),
             SuccessBeforePassing = fields.Int("success_before_passing") ?? 0,
             FailuresBeforeCritical = fields.Int("failures_before_critical") ?? 0,
+            FailuresBeforeWarning = fields.Int("failures_before_warning"),
             TlsSkipVerify = fields.Bool("tls_skip_verify") ?? false,
         };
         Validate(fields, check);
@@ -222,6 +225,7 @@ internal static class ServiceDecoder
 
         NotNegative(fields, "success_before_passing", check.SuccessBeforePassing);
         NotNegative(fields, "failures_before_critical", check.FailuresBeforeCritical);
+        NotNegative(fields, "failures_before_warning", check.FailuresBeforeWarning ?? 0);
     }
 
     private static ServiceWeights Weights(FieldSet service)

@@ -322,6 +322,7 @@ public sealed class AgentConfigTests
     [InlineData("service {\n  name = \"web\"\n  check { name = \"a\" }\n  check { name = \"b\" }\n}", "a.hcl:4:3: a service has one check block: write several as checks = [ ... ]")]
     [InlineData("service {\n  name = \"web\"\n  colour = \"red\"\n}", "a.hcl:3:3: unknown field \"colour\" in service")]
     [InlineData("check {\n  ttl = \"10s\"\n}", "a.hcl:1:7: a check needs a name")]
+    [InlineData("check {\n  name = \"x\"\n  ttl = \"10s\"\n  failures_before_warning = -1\n}", "a.hcl:4:29: check.failures_before_warning cannot be negative, not -1")]
     [InlineData("check {\n  name = \"x\"\n  ttl = \"10s\"\n  status = \"ok\"\n}", "a.hcl:4:12: check.status must be passing, warning or critical, not \"ok\"")]
     [InlineData("check {\n  name = \"x\"\n  args = [\"/bin/true\"]\n  interval = \"10s\"\n}", "a.hcl:3:10: script checks (args) are off on this agent: set enable_script_checks = true or -enable-script-checks to run them")]
     [InlineData("service { name = \"web\" }\nservice { name = \"web\" }", "a.hcl:2:9: service id \"web\" is defined twice (first at a.hcl:1:9): give one an id of its own")]
@@ -331,6 +332,16 @@ public sealed class AgentConfigTests
     {
         var error = Assert.Throws<ConfigException>(() => FromFile("a.hcl", text));
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void A_check_reads_its_body_and_warning_threshold()
+    {
+        var config = FromFile("a.hcl", "check {\n  name = \"api\"\n  http = \"http://localhost/\"\n  method = \"POST\"\n  body = \"{}\"\n  interval = \"10s\"\n  failures_before_warning = 1\n  failures_before_critical = 3\n}");
+
+        var check = Assert.Single(config.Checks);
+        Assert.Equal(("{}", 1, 3), (check.Body, check.FailuresBeforeWarning, check.FailuresBeforeCritical));
+        Assert.Null(FromFile("b.hcl", "check {\n  name = \"x\"\n  ttl = \"10s\"\n}").Checks[0].FailuresBeforeWarning);
     }
 
     [Fact]
