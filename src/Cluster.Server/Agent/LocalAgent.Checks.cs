@@ -4,8 +4,18 @@ using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Agent;
 
-/// <summary>Starts what runs a check of <paramref name="definition"/>'s kind and reports its results; null for none.</summary>
-public delegate IAsyncDisposable? CheckRunnerFactory(string checkId, CheckDefinition definition, Action<string, string> report);
+/// <summary>What runs one check (an HTTP, TCP, gRPC, script or alias monitor): made, then started once registered.</summary>
+public interface ICheckRunner : IAsyncDisposable
+{
+    void Start();
+}
+
+/// <summary>
+/// Makes the runner of a check of <paramref name="definition"/>'s kind that reports its results
+/// (status, output) to <paramref name="report"/>; null for none. Throws <see cref="ArgumentException"/>
+/// for a definition that cannot run.
+/// </summary>
+public delegate ICheckRunner? CheckRunnerFactory(string checkId, CheckDefinition definition, Action<string, string> report);
 
 /// <summary>
 /// The checks' lives: TTL timers, the runners for every other kind (made by
@@ -14,7 +24,7 @@ public delegate IAsyncDisposable? CheckRunnerFactory(string checkId, CheckDefini
 public sealed partial class LocalAgent
 {
     private readonly Dictionary<string, ITimer> _ttlTimers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IAsyncDisposable> _runners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ICheckRunner> _runners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ITimer> _reapTimers = new(StringComparer.Ordinal);
 
     /// <summary>Makes the runners of HTTP, TCP, gRPC, script and alias checks (set before anything registers).</summary>
@@ -58,6 +68,37 @@ public sealed partial class LocalAgent
         await RegisterCheckAsync(new LocalCheckSpec(check, new CheckDefinition { Id = id, Name = name }), cancellationToken);
     }
 
+    /// <summary>Makes the runners for <paramref name="specs"/>; if one cannot run, none is kept and the error says which.</summary>
+    private List<RunnerSlot> Prepare(IReadOnlyList<LocalCheckSpec> specs)
+    {
+        var slots = new List<RunnerSlot>(specs.Count);
+        try
+        {
+            foreach (var spec in specs)
+            {
+                var slot = new RunnerSlot();
+                var id = spec.Check.Id.Length > 0 ? spec.Check.Id : spec.Check.Name;
+                if (spec.Definition.Kind != CheckKind.Ttl && RunnerFactory is { } factory)
+                {
+                    slot.Runner = factory(id, spec.Definition with { Id = id }, (status, output) => Report(id, slot, status, output));
+                }
+
+                slots.Add(slot);
+            }
+        }
+        catch
+        {
+            foreach (var slot in slots)
+            {
+                slot.Discard();
+            }
+
+            throw;
+        }
+
+        return slots;
+    }
+
     private void StartRunnerLocked(string id)
     {
         var local = _checks[id];
@@ -71,18 +112,19 @@ public sealed partial class LocalAgent
             return;
         }
 
-        if (RunnerFactory?.Invoke(id, local.Definition, (status, output) => Report(id, local, status, output)) is { } runner)
+        if (local.Slot?.Runner is { } runner)
         {
             _runners[id] = runner;
+            runner.Start();
         }
     }
 
     /// <summary>A runner's result, ignored once its check was replaced or removed.</summary>
-    private void Report(string id, LocalCheck owner, string status, string output)
+    private void Report(string id, RunnerSlot slot, string status, string output)
     {
         lock (_gate)
         {
-            if (_checks.TryGetValue(id, out var current) && !current.Deleted && ReferenceEquals(current.Definition, owner.Definition))
+            if (_checks.TryGetValue(id, out var current) && !current.Deleted && ReferenceEquals(current.Slot, slot))
             {
                 SetStatusLocked(id, status, output);
             }
@@ -169,6 +211,21 @@ public sealed partial class LocalAgent
 
         LogReaped(_logger, serviceId, checkId);
         await DeregisterServiceAsync(serviceId, CancellationToken.None);
+    }
+
+    /// <summary>A check's runner between being made and being dropped; identifies its reports.</summary>
+    private sealed class RunnerSlot
+    {
+        public ICheckRunner? Runner { get; set; }
+
+        /// <summary>Drops a runner that never started.</summary>
+        public void Discard()
+        {
+            if (Runner is { } runner)
+            {
+                _ = runner.DisposeAsync().AsTask();
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "removed service {ServiceId}: check {CheckId} was critical longer than its DeregisterCriticalServiceAfter")]

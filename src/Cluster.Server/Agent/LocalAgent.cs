@@ -144,6 +144,8 @@ public sealed partial class LocalAgent : IAsyncDisposable
             stored.Id = stored.Name;
         }
 
+        // Runners are made (and so validated) before anything changes: a bad check refuses the whole registration.
+        var slots = Prepare(checks);
         lock (_gate)
         {
             // A re-registration replaces the service's checks: those it no longer lists go.
@@ -154,9 +156,9 @@ public sealed partial class LocalAgent : IAsyncDisposable
 
             var unchanged = _services.TryGetValue(stored.Id, out var existing) && !existing.Deleted && existing.Service.Equals(stored);
             _services[stored.Id] = new LocalService(stored, source, InSync: unchanged && existing!.InSync, Deleted: false);
-            foreach (var spec in checks)
+            for (var i = 0; i < checks.Count; i++)
             {
-                AddCheckLocked(spec, stored, source);
+                AddCheckLocked(checks[i], stored, source, slots[i]);
             }
 
             ChangedLocked();
@@ -190,15 +192,17 @@ public sealed partial class LocalAgent : IAsyncDisposable
     public Task RegisterCheckAsync(LocalCheckSpec spec, CancellationToken cancellationToken, LocalSource source = LocalSource.Api)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        var slot = Prepare([spec])[0];
         lock (_gate)
         {
             LocalService? service = null;
             if (spec.Check.ServiceId.Length > 0 && (!_services.TryGetValue(spec.Check.ServiceId, out service) || service.Deleted))
             {
+                slot.Discard();
                 throw new KeyNotFoundException($"ServiceID \"{spec.Check.ServiceId}\" does not exist");
             }
 
-            AddCheckLocked(spec, service?.Service, source);
+            AddCheckLocked(spec, service?.Service, source, slot);
             ChangedLocked();
         }
 
@@ -244,7 +248,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
         return AwaitSyncAsync(cancellationToken);
     }
 
-    private void AddCheckLocked(LocalCheckSpec spec, Service? service, LocalSource source)
+    private void AddCheckLocked(LocalCheckSpec spec, Service? service, LocalSource source, RunnerSlot slot)
     {
         var stored = spec.Check.Clone();
         stored.Node = NodeName;
@@ -269,13 +273,14 @@ public sealed partial class LocalAgent : IAsyncDisposable
             if (!existing.Deleted && existing.Definition.Equals(spec.Definition) && existing.Check.ServiceId == stored.ServiceId
                 && existing.Check.Name == stored.Name && existing.Check.Notes == stored.Notes && existing.Source == source)
             {
+                slot.Discard();
                 return; // the same check again (a reload, a re-registration): it keeps its status and its runner
             }
 
             StopRunnerLocked(stored.Id);
         }
 
-        _checks[stored.Id] = new LocalCheck(stored, spec.Definition, source, InSync: false, Deleted: false, CriticalSince: stored.Status == "critical" ? _time.GetUtcNow() : null);
+        _checks[stored.Id] = new LocalCheck(stored, spec.Definition, source, InSync: false, Deleted: false, CriticalSince: stored.Status == "critical" ? _time.GetUtcNow() : null, slot);
         StartRunnerLocked(stored.Id);
         ScheduleReapLocked(stored.Id);
     }
@@ -353,5 +358,5 @@ public sealed partial class LocalAgent : IAsyncDisposable
 
     private sealed record LocalService(Service Service, LocalSource Source, bool InSync, bool Deleted);
 
-    private sealed record LocalCheck(Check Check, CheckDefinition Definition, LocalSource Source, bool InSync, bool Deleted, DateTimeOffset? CriticalSince);
+    private sealed record LocalCheck(Check Check, CheckDefinition Definition, LocalSource Source, bool InSync, bool Deleted, DateTimeOffset? CriticalSince, RunnerSlot? Slot = null);
 }

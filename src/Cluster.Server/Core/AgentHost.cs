@@ -31,6 +31,7 @@ public sealed record AgentSettings
 public sealed class AgentHost : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggerFactory;
+    private Cluster.Agent.Checks.CheckMonitorFactory? _monitors;
 
     private AgentHost(AgentSettings settings, ILoggerFactory loggerFactory, IAgentNode node, LocalAgent agent, HttpApi http)
     {
@@ -58,6 +59,16 @@ public sealed class AgentHost : IAsyncDisposable
         IAgentNode node = settings.IsServer
             ? await ServerNode.StartAsync(settings.Server, loggerFactory)
             : await ClientNode.StartAsync(settings.Server, loggerFactory);
+        var aliases = new AgentAliasSource(node.NodeName, node.Servers, settings.Server.Time);
+        var monitors = new Cluster.Agent.Checks.CheckMonitorFactory(
+            new Cluster.Agent.Checks.CheckOptions
+            {
+                EnableScriptChecks = settings.Local.EnableScriptChecks,
+                OutputMaxSize = settings.Local.MaxOutput,
+                TimeProvider = settings.Server.Time,
+                LoggerFactory = loggerFactory,
+            },
+            aliases);
         var agent = new LocalAgent(
             AgentIdentity.Of(node),
             node.Servers,
@@ -68,8 +79,9 @@ public sealed class AgentHost : IAsyncDisposable
             new Random(),
             loggerFactory.CreateLogger("Cluster.Agent"))
         {
-            RunnerFactory = runners,
+            RunnerFactory = runners ?? AgentChecks.Runners(monitors),
         };
+        aliases.Agent = agent;
         var http = new HttpApi(node, agent, loggerFactory);
         try
         {
@@ -94,7 +106,7 @@ public sealed class AgentHost : IAsyncDisposable
         }
 
         agent.StartSync();
-        return new AgentHost(settings, loggerFactory, node, agent, http);
+        return new AgentHost(settings, loggerFactory, node, agent, http) { _monitors = monitors };
     }
 
     private static async Task WaitForLeaderAsync(ServerNode server, TimeSpan atMost)
@@ -201,6 +213,7 @@ public sealed class AgentHost : IAsyncDisposable
 
         await Http.DisposeAsync();
         await Agent.DisposeAsync();
+        _monitors?.Dispose();
         await Node.DisposeAsync();
         if (Settings.Dev)
         {

@@ -229,7 +229,15 @@ public sealed partial class HttpApi
             checks.Add(spec with { Definition = spec.Definition with { Id = check.Id, Name = check.Name } });
         }
 
-        await Agent.RegisterServiceAsync(service, checks, request.Aborted);
+        try
+        {
+            await Agent.RegisterServiceAsync(service, checks, request.Aborted);
+        }
+        catch (ArgumentException e)
+        {
+            throw ApiException.BadRequest($"Invalid check: {e.Message}");
+        }
+
         request.Http.Response.StatusCode = 200;
     }
 
@@ -353,6 +361,10 @@ public sealed partial class HttpApi
         catch (KeyNotFoundException e)
         {
             throw ApiException.BadRequest(e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            throw ApiException.BadRequest($"Invalid check: {e.Message}");
         }
     }
 
