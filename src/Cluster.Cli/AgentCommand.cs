@@ -100,6 +100,7 @@ public static class AgentCommand
             },
             Client = IPAddress.Parse(config.ClientAddr.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]),
             HttpPort = config.Ports.Http,
+            DnsPort = config.Ports.Dns,
             Dev = config.Dev,
             LogLevel = config.LogLevel.ToLowerInvariant() switch
             {

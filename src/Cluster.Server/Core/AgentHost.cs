@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using Cluster.Agent.Dns;
 using Cluster.Server.Agent;
 using Cluster.Server.Http;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,12 @@ public sealed record AgentSettings
     public IPAddress Client { get; init; } = IPAddress.Loopback;
 
     public int HttpPort { get; init; } = 8500;
+
+    /// <summary>UDP and TCP; 0 picks a free port, -1 turns DNS off.</summary>
+    public int DnsPort { get; init; } = 8600;
+
+    /// <summary>Domain, TTLs and limits of the DNS interface; its datacenter and name server address come from <see cref="Server"/>.</summary>
+    public DnsOptions? Dns { get; init; }
 
     /// <summary>Dev mode: the data directory is temporary and removed at shutdown.</summary>
     public bool Dev { get; init; }
@@ -43,6 +50,9 @@ public sealed class AgentHost : IAsyncDisposable
 
     public HttpApi Http { get; }
 
+    /// <summary>Null when DNS is off (<see cref="AgentSettings.DnsPort"/> -1).</summary>
+    public DnsServer? Dns { get; private init; }
+
     public static async Task<AgentHost> StartAsync(AgentSettings settings, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -53,12 +63,15 @@ public sealed class AgentHost : IAsyncDisposable
             (command, token) => server.ApplyAsync(command, token),
             settings.Server.Time);
         var http = new HttpApi(server, agent, loggerFactory);
+        DnsServer? dns = null;
         try
         {
             await http.StartAsync(new IPEndPoint(settings.Client, settings.HttpPort), loggerFactory);
+            dns = StartDns(settings, server, loggerFactory);
         }
         catch
         {
+            await http.DisposeAsync();
             await agent.DisposeAsync();
             await server.DisposeAsync();
             throw;
@@ -71,7 +84,24 @@ public sealed class AgentHost : IAsyncDisposable
             await WaitForLeaderAsync(server, TimeSpan.FromSeconds(10));
         }
 
-        return new AgentHost(settings, loggerFactory, server, agent, http);
+        return new AgentHost(settings, loggerFactory, server, agent, http) { Dns = dns };
+    }
+
+    private static DnsServer? StartDns(AgentSettings settings, ServerNode server, ILoggerFactory loggerFactory)
+    {
+        if (settings.DnsPort < 0)
+        {
+            return null;
+        }
+
+        var options = (settings.Dns ?? new DnsOptions { Datacenter = settings.Server.Datacenter }) with
+        {
+            Datacenter = settings.Server.Datacenter,
+            NameServerAddress = settings.Server.AdvertiseAddress,
+        };
+        var dns = new DnsServer(new StoreDnsCatalog(server.Store, options.Datacenter), options, loggerFactory.CreateLogger("Cluster.Agent.Dns"));
+        dns.Start(new IPEndPoint(settings.Client, settings.DnsPort));
+        return dns;
     }
 
     private static async Task WaitForLeaderAsync(ServerNode server, TimeSpan atMost)
@@ -115,7 +145,7 @@ public sealed class AgentHost : IAsyncDisposable
         await output.WriteLineAsync($"           Node name: '{options.NodeName}'");
         await output.WriteLineAsync($"          Datacenter: '{options.Datacenter}'");
         await output.WriteLineAsync($"              Server: true (bootstrap: {options.Bootstrap}, expect: {options.BootstrapExpect})");
-        await output.WriteLineAsync($"         Client Addr: [{Settings.Client}] (HTTP: {Http.Addresses[0].Port})");
+        await output.WriteLineAsync($"         Client Addr: [{Settings.Client}] (HTTP: {Http.Addresses[0].Port}, DNS: {Dns?.LocalEndPoint.Port ?? -1})");
         await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Server.Lan.Address}, RPC: {Server.RpcAddress})");
         await output.WriteLineAsync($"            Data Dir: {(Settings.Dev ? "(in memory: dev mode)" : options.DataDirectory)}");
         await output.WriteLineAsync();
@@ -142,6 +172,11 @@ public sealed class AgentHost : IAsyncDisposable
         }
         catch (ObjectDisposedException)
         {
+        }
+
+        if (Dns is not null)
+        {
+            await Dns.DisposeAsync();
         }
 
         await Http.DisposeAsync();
