@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -119,7 +118,7 @@ public sealed record AgentConfig
     {
         try
         {
-            return Dns.GetHostName();
+            return System.Net.Dns.GetHostName(); // qualified: Cluster.Agent.Dns is our namespace
         }
         catch (SocketException)
         {

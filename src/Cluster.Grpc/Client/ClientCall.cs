@@ -34,6 +34,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     private FrameReader? _reader;
     private PushStreamContent? _pushContent;
     private Status? _status;
+    private Exception? _cause;
     private Metadata? _trailers;
     private HttpHeaders? _trailerSource;
     private string? _responseEncoding;
@@ -134,7 +135,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     public async Task<Metadata> GetResponseHeadersAsync()
     {
         var response = await GetResponseAsync() ?? _response;
-        return response is null ? throw new RpcException(GetStatus(), Trailers) : ToMetadata(response.Headers);
+        return response is null ? throw new RpcException(GetStatus(), Trailers, _cause) : ToMetadata(response.Headers);
     }
 
     /// <summary>Reads the next response message; false at the end of an OK call, throws for any other status.</summary>
@@ -331,7 +332,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     {
         if (_sendTask is null)
         {
-            throw new RpcException(_status ?? Status.Ok);
+            throw new RpcException(_status ?? Status.Ok, null, _cause);
         }
 
         HttpResponseMessage response;
@@ -384,7 +385,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     private bool EndOfStream()
     {
         var status = _status ?? throw new InvalidOperationException("The response ended without a status.");
-        return status.Code == StatusCode.OK ? false : throw new RpcException(status, Trailers);
+        return status.Code == StatusCode.OK ? false : throw new RpcException(status, Trailers, _cause);
     }
 
     private byte[] Serialize(TRequest message)
@@ -413,7 +414,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         {
             throw status.Code == StatusCode.OK
                 ? new InvalidOperationException("The call is complete: no more messages can be written.")
-                : new RpcException(status, Trailers);
+                : new RpcException(status, Trailers, _cause);
         }
     }
 
@@ -443,6 +444,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     /// <summary>Settles the status for an exception (if not yet settled) and returns what to throw.</summary>
     private RpcException Fail(Exception ex)
     {
+        // Kept so that later throws of the settled status still say what failed (e.g. "never connected").
+        Interlocked.CompareExchange(ref _cause, ex is RpcException { InnerException: { } inner } ? inner : ex, null);
         var status = _status ?? (_cancelCause != NotCancelled ? CancelStatus() : FromException(ex));
         Finish(status, null);
         var final = _status!.Value;

@@ -85,7 +85,8 @@ public sealed class ServerPool : IDisposable
     {
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            if (inner is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
+                or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable })
             {
                 return true;
             }

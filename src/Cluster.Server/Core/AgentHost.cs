@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using Cluster.Agent.Dns;
 using Cluster.Server.Agent;
 using Cluster.Server.Client;
 using Cluster.Server.Http;
@@ -15,6 +16,12 @@ public sealed record AgentSettings
     public IPAddress Client { get; init; } = IPAddress.Loopback;
 
     public int HttpPort { get; init; } = 8500;
+
+    /// <summary>UDP and TCP; 0 picks a free port, -1 turns DNS off.</summary>
+    public int DnsPort { get; init; } = 8600;
+
+    /// <summary>Domain, TTLs and limits of the DNS interface; its datacenter and name server address come from <see cref="Server"/>.</summary>
+    public DnsOptions? Dns { get; init; }
 
     /// <summary>Dev mode: the data directory is temporary and removed at shutdown.</summary>
     public bool Dev { get; init; }
@@ -53,6 +60,9 @@ public sealed class AgentHost : IAsyncDisposable
 
     public HttpApi Http { get; }
 
+    /// <summary>Null when DNS is off (<see cref="AgentSettings.DnsPort"/> -1).</summary>
+    public DnsServer? Dns { get; private init; }
+
     public static async Task<AgentHost> StartAsync(AgentSettings settings, ILoggerFactory loggerFactory, CheckRunnerFactory? runners = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -83,12 +93,15 @@ public sealed class AgentHost : IAsyncDisposable
         };
         aliases.Agent = agent;
         var http = new HttpApi(node, agent, loggerFactory);
+        DnsServer? dns = null;
         try
         {
             await http.StartAsync(new IPEndPoint(settings.Client, settings.HttpPort), loggerFactory);
+            dns = StartDns(settings, node, loggerFactory);
         }
         catch
         {
+            await http.DisposeAsync();
             await agent.DisposeAsync();
             await node.DisposeAsync();
             throw;
@@ -106,7 +119,28 @@ public sealed class AgentHost : IAsyncDisposable
         }
 
         agent.StartSync();
-        return new AgentHost(settings, loggerFactory, node, agent, http) { _monitors = monitors };
+        return new AgentHost(settings, loggerFactory, node, agent, http) { _monitors = monitors, Dns = dns };
+    }
+
+    private static DnsServer? StartDns(AgentSettings settings, IAgentNode node, ILoggerFactory loggerFactory)
+    {
+        if (settings.DnsPort < 0)
+        {
+            return null;
+        }
+
+        var options = (settings.Dns ?? new DnsOptions { Datacenter = settings.Server.Datacenter }) with
+        {
+            Datacenter = settings.Server.Datacenter,
+            NameServerAddress = settings.Server.AdvertiseAddress,
+        };
+        // A server reads its own store; a client asks a server (stale reads, as Consul's DNS default).
+        IDnsCatalog catalog = node is ServerNode server
+            ? new StoreDnsCatalog(server.Store, options.Datacenter)
+            : new RemoteDnsCatalog(node.Servers, options.Datacenter);
+        var dns = new DnsServer(catalog, options, loggerFactory.CreateLogger("Cluster.Agent.Dns"));
+        dns.Start(new IPEndPoint(settings.Client, settings.DnsPort));
+        return dns;
     }
 
     private static async Task WaitForLeaderAsync(ServerNode server, TimeSpan atMost)
@@ -160,7 +194,7 @@ public sealed class AgentHost : IAsyncDisposable
         await output.WriteLineAsync(Node.IsServer
             ? $"              Server: true (bootstrap: {options.Bootstrap}, expect: {options.BootstrapExpect})"
             : "              Server: false");
-        await output.WriteLineAsync($"         Client Addr: [{Settings.Client}] (HTTP: {Http.Addresses[0].Port})");
+        await output.WriteLineAsync($"         Client Addr: [{Settings.Client}] (HTTP: {Http.Addresses[0].Port}, DNS: {Dns?.LocalEndPoint.Port ?? -1})");
         await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Node.Lan.Address}, RPC: {(Node is ServerNode server ? server.RpcAddress : "none")})");
         await output.WriteLineAsync($"            Data Dir: {(Settings.Dev ? "(in memory: dev mode)" : options.DataDirectory)}");
         await output.WriteLineAsync();
@@ -209,6 +243,11 @@ public sealed class AgentHost : IAsyncDisposable
         }
         catch (ObjectDisposedException)
         {
+        }
+
+        if (Dns is not null)
+        {
+            await Dns.DisposeAsync();
         }
 
         await Http.DisposeAsync();

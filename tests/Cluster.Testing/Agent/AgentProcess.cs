@@ -32,6 +32,9 @@ public sealed partial class AgentProcess : IAsyncDisposable
 
     public int HttpPort { get; private set; }
 
+    /// <summary>The DNS port (UDP and TCP) from the start lines; -1 when DNS is off.</summary>
+    public int DnsPort { get; private set; }
+
     public string LanAddress { get; private set; } = "";
 
     public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
@@ -183,11 +186,18 @@ public sealed partial class AgentProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
+        // Agents run side by side in tests: a free DNS port unless the test names one.
+        if (!Args.Any(a => a.StartsWith("-dns-port", StringComparison.Ordinal)))
+        {
+            info.ArgumentList.Add("-dns-port=0");
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the agent");
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginErrorReadLine();
         using var timeout = new CancellationTokenSource(StartTimeout);
         int? http = null;
+        var dns = -1;
         string? lan = null;
         try
         {
@@ -197,6 +207,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
                 if (HttpLine().Match(line) is { Success: true } h)
                 {
                     http = int.Parse(h.Groups[1].Value, CultureInfo.InvariantCulture);
+                    dns = h.Groups[2].Success ? int.Parse(h.Groups[2].Value, CultureInfo.InvariantCulture) : -1;
                 }
 
                 if (LanLine().Match(line) is { Success: true } l)
@@ -208,6 +219,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
                 {
                     _process = process;
                     LanAddress = lan;
+                    DnsPort = dns;
                     if (port != HttpPort || Http is null)
                     {
                         Http?.Dispose();
@@ -260,7 +272,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"Client Addr: .*\(HTTP: (\d+)\)")]
+    [GeneratedRegex(@"Client Addr: .*\(HTTP: (\d+)(?:, DNS: (-?\d+))?\)")]
     private static partial Regex HttpLine();
 
     [GeneratedRegex(@"Cluster Addr: .*\(LAN: ([^,]+),")]

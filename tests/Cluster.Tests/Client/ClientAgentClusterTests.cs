@@ -71,6 +71,16 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
             Assert.Equal("c3", healthy.RootElement[0].GetProperty("Node").GetProperty("Node").GetString());
         }
 
+        // `dig` against any agent, server or client, answers the client's service (SRV with the node's A as glue).
+        foreach (var agent in Everyone)
+        {
+            var srv = await DigAsync(agent, "app3.service.consul", "SRV");
+            Assert.Matches(@"app3\.service\.consul\.\s+0\s+IN\s+SRV\s+1\s+1\s+8083\s+c3\.node\.dc1\.consul\.", srv);
+            Assert.Matches(@"c3\.node\.dc1\.consul\.\s+0\s+IN\s+A\s+127\.0\.0\.1", srv);
+            Assert.Contains("127.0.0.1", await DigAsync(agent, "c1.node.consul", "A", "+short"), StringComparison.Ordinal);
+            Assert.Contains("v2.app2.service.consul", await DigAsync(agent, "v2.app2.service.consul", "A"), StringComparison.Ordinal);
+        }
+
         // A service registered on a client with a TTL check: its status travels to the catalog.
         var c2 = _cluster.Clients[1];
         await PutAsync(c2, "/v1/agent/service/register", """{"Name":"cache","ID":"cache1","Port":6379,"Check":{"TTL":"30s"}}""");
@@ -97,7 +107,7 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
 
         // Writes and reads through a client agent, blocking queries included.
         await PutAsync(_cluster.Clients[0], "/v1/kv/through/client", "v1");
-        Assert.Equal("v1", await _cluster.Clients[2].Http.GetStringAsync("/v1/kv/through/client?raw"));
+        Assert.Equal("v1", await GetAsync(_cluster.Clients[2], "/v1/kv/through/client?raw"));
 
         // A killed client's services go critical (its serfHealth fails in gossip).
         await _cluster.Clients[2].KillAsync();
@@ -113,6 +123,8 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
         {
         }
 
+        Assert.Equal("", (await DigAsync(_cluster.Clients[0], "app3.service.consul", "A", "+short")).Trim()); // out of rotation
+
         // A killed server changes nothing a client's applications see: every request through the client still answers.
         var leader = await _cluster.LeaderAsync(Timeout);
         var follower = _cluster.Servers.First(s => s != leader);
@@ -121,8 +133,8 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
         for (var i = 0; i < 20; i++)
         {
             await PutAsync(c1, $"/v1/kv/after-kill/{i}", $"value{i}");
-            Assert.Equal($"value{i}", await c1.Http.GetStringAsync($"/v1/kv/after-kill/{i}?raw"));
-            using var services = JsonDocument.Parse(await c1.Http.GetStringAsync("/v1/catalog/services"));
+            Assert.Equal($"value{i}", await GetAsync(c1, $"/v1/kv/after-kill/{i}?raw"));
+            using var services = JsonDocument.Parse(await GetAsync(c1, "/v1/catalog/services"));
             Assert.True(services.RootElement.TryGetProperty("app1", out _));
         }
 
@@ -136,20 +148,38 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
         {
         }
 
-        using (var app1 = await AgentWaits.UntilAsync(_cluster.Servers[0].Http, "/v1/catalog/node-services/c1", json => json.GetProperty("Services").GetArrayLength() == 1, Timeout))
+        using (var app1 = await AgentWaits.UntilAsync(_cluster.Servers[0].Http, "/v1/catalog/node-services/c1?stale", json => json.GetProperty("Services").GetArrayLength() == 1, Timeout))
         {
             Assert.Equal("app1", app1.RootElement.GetProperty("Services")[0].GetProperty("ID").GetString());
         }
 
         Assert.Equal(before, await NodeIdAsync(_cluster.Servers[0], "c1"));
-        using var instances = JsonDocument.Parse(await _cluster.Servers[0].Http.GetStringAsync("/v1/catalog/service/app1"));
+        using var instances = JsonDocument.Parse(await GetAsync(_cluster.Servers[0], "/v1/catalog/service/app1?stale"));
         Assert.Equal(1, instances.RootElement.GetArrayLength());
+    }
+
+    private static async Task<string> DigAsync(AgentProcess agent, params string[] args)
+    {
+        var (exit, stdout, stderr) = await PeerProcess.RunAsync(
+            "dig",
+            ["-p", agent.DnsPort.ToString(CultureInfo.InvariantCulture), "@127.0.0.1", "+time=2", "+tries=1", .. args],
+            TimeSpan.FromSeconds(30));
+        Assert.True(exit == 0, $"dig {string.Join(' ', args)} on {agent.Name} failed ({exit}):\n{stdout}\n{stderr}\n--- agent ---\n{agent.Output}");
+        return stdout;
     }
 
     private static async Task<string?> NodeIdAsync(AgentProcess agent, string node)
     {
-        using var json = JsonDocument.Parse(await agent.Http.GetStringAsync($"/v1/catalog/node/{node}"));
+        using var json = JsonDocument.Parse(await GetAsync(agent, $"/v1/catalog/node/{node}?stale"));
         return json.RootElement.GetProperty("Node").GetProperty("ID").GetString();
+    }
+
+    private static async Task<string> GetAsync(AgentProcess agent, string path)
+    {
+        using var response = await agent.Http.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path} on {agent.Name}: {(int)response.StatusCode} {body}\n{agent.Output}");
+        return body;
     }
 
     private static async Task PutAsync(AgentProcess agent, string path, string body)
