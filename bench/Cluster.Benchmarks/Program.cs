@@ -52,6 +52,10 @@ switch (command)
             !args.Contains("--no-etcd"));
         return 0;
 
+    case "sync":
+        await SyncBenchmark.RunAsync(IntOption("--services", 1000));
+        return 0;
+
     case "gossip":
         GossipBenchmark.Run([.. (StringOption("--members") ?? "50,200,1000").Split(',').Select(m => int.Parse(m, CultureInfo.InvariantCulture))], IntOption("--seed", 1));
         return 0;
@@ -64,7 +68,7 @@ switch (command)
         return 0;
 
     default:
-        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, raft, gossip, raft-sim, serve-grpc or serve-kestrel");
+        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, sync, raft, gossip, raft-sim, serve-grpc or serve-kestrel");
         return 2;
 }
 

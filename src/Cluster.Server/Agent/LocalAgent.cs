@@ -83,6 +83,9 @@ public sealed partial class LocalAgent : IAsyncDisposable
 
     public LocalAgentOptions Options { get; }
 
+    /// <summary>Where API registrations are kept across restarts (null: not kept, as in dev mode).</summary>
+    public RegistrationStore? Persisted { get; init; }
+
     public string NodeName => _node.NodeName;
 
     /// <summary>Bumped on every local change.</summary>
@@ -182,6 +185,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
             }
 
             _services[id] = local with { InSync = false, Deleted = true };
+            Persisted?.Remove(RegistrationStore.Services, id);
             ChangedLocked();
         }
 
@@ -288,6 +292,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
     private void RemoveCheckLocked(string id)
     {
         StopRunnerLocked(id);
+        Persisted?.Remove(RegistrationStore.Checks, id);
         _checks[id] = _checks[id] with { InSync = false, Deleted = true };
     }
 

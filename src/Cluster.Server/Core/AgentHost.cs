@@ -35,7 +35,7 @@ public sealed record AgentSettings
 }
 
 /// <summary>Runs an agent until SIGINT or SIGTERM, then leaves the pool gracefully and stops everything.</summary>
-public sealed class AgentHost : IAsyncDisposable
+public sealed partial class AgentHost : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggerFactory;
     private Cluster.Agent.Checks.CheckMonitorFactory? _monitors;
@@ -90,6 +90,7 @@ public sealed class AgentHost : IAsyncDisposable
             loggerFactory.CreateLogger("Cluster.Agent"))
         {
             RunnerFactory = runners ?? AgentChecks.Runners(monitors),
+            Persisted = settings.Dev ? null : new RegistrationStore(Path.Combine(settings.Server.DataDirectory, "agent")),
         };
         aliases.Agent = agent;
         var http = new HttpApi(node, agent, loggerFactory);
@@ -116,6 +117,18 @@ public sealed class AgentHost : IAsyncDisposable
                 // agent is usable the moment it says it is running (bounded; clients retry anyway).
                 await WaitForLeaderAsync(server, TimeSpan.FromSeconds(10));
             }
+        }
+
+        var (restored, failed) = await http.RestoreRegistrationsAsync(CancellationToken.None);
+        var log = loggerFactory.CreateLogger("Cluster.Agent");
+        foreach (var failure in failed)
+        {
+            LogRestoreFailed(log, failure);
+        }
+
+        if (restored > 0)
+        {
+            LogRestored(log, restored);
         }
 
         agent.StartSync();
@@ -267,4 +280,10 @@ public sealed class AgentHost : IAsyncDisposable
 
         _loggerFactory.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "registered {Count} services and checks saved by an earlier run")]
+    private static partial void LogRestored(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "a saved registration was not restored: {Reason}")]
+    private static partial void LogRestoreFailed(ILogger logger, string reason);
 }

@@ -193,7 +193,48 @@ public sealed partial class HttpApi
 
     private async Task AgentServiceRegisterAsync(ApiRequest request)
     {
-        var body = (await request.JsonBodyAsync())!;
+        await RegisterServiceBodyAsync((await request.JsonBodyAsync())!, request.Aborted);
+        request.Http.Response.StatusCode = 200;
+    }
+
+    /// <summary>
+    /// Registers what was saved in the data directory (API registrations of an earlier run);
+    /// returns how many, and the files that could not be read or no longer register.
+    /// </summary>
+    public async Task<(int Restored, IReadOnlyList<string> Failed)> RestoreRegistrationsAsync(CancellationToken cancellationToken)
+    {
+        if (Agent.Persisted is not { } store)
+        {
+            return (0, []);
+        }
+
+        var restored = 0;
+        var failed = new List<string>();
+        var (services, badServices) = store.Load(RegistrationStore.Services);
+        var (checks, badChecks) = store.Load(RegistrationStore.Checks);
+        failed.AddRange(badServices);
+        failed.AddRange(badChecks);
+        foreach (var (bodies, register) in new (IReadOnlyList<JsonObject>, Func<JsonObject, CancellationToken, Task>)[] { (services, RegisterServiceBodyAsync), (checks, RegisterCheckBodyAsync) })
+        {
+            foreach (var body in bodies)
+            {
+                try
+                {
+                    await register(body, cancellationToken);
+                    restored++;
+                }
+                catch (ApiException e)
+                {
+                    failed.Add(e.Message);
+                }
+            }
+        }
+
+        return (restored, failed);
+    }
+
+    private async Task RegisterServiceBodyAsync(JsonObject body, CancellationToken cancellationToken)
+    {
         var service = Decode.Service(body);
         if (service.Name.Length == 0)
         {
@@ -231,14 +272,14 @@ public sealed partial class HttpApi
 
         try
         {
-            await Agent.RegisterServiceAsync(service, checks, request.Aborted);
+            await Agent.RegisterServiceAsync(service, checks, cancellationToken);
         }
         catch (ArgumentException e)
         {
             throw ApiException.BadRequest($"Invalid check: {e.Message}");
         }
 
-        request.Http.Response.StatusCode = 200;
+        Agent.Persisted?.Save(RegistrationStore.Services, service.Id.Length > 0 ? service.Id : service.Name, body);
     }
 
     /// <summary>A check definition sent to the agent: the catalog's view and how the agent runs it.</summary>
@@ -339,9 +380,10 @@ public sealed partial class HttpApi
         }
     }
 
-    private async Task AgentCheckRegisterAsync(ApiRequest request)
+    private async Task AgentCheckRegisterAsync(ApiRequest request) => await RegisterCheckBodyAsync((await request.JsonBodyAsync())!, request.Aborted);
+
+    private async Task RegisterCheckBodyAsync(JsonObject body, CancellationToken cancellationToken)
     {
-        var body = (await request.JsonBodyAsync())!;
         var spec = AgentCheck(body, "");
         var check = spec.Check;
         if (check.Name.Length == 0)
@@ -356,7 +398,7 @@ public sealed partial class HttpApi
 
         try
         {
-            await Agent.RegisterCheckAsync(spec with { Definition = spec.Definition with { Id = check.Id, Name = check.Name } }, request.Aborted);
+            await Agent.RegisterCheckAsync(spec with { Definition = spec.Definition with { Id = check.Id, Name = check.Name } }, cancellationToken);
         }
         catch (KeyNotFoundException e)
         {
@@ -366,6 +408,8 @@ public sealed partial class HttpApi
         {
             throw ApiException.BadRequest($"Invalid check: {e.Message}");
         }
+
+        Agent.Persisted?.Save(RegistrationStore.Checks, check.Id, body);
     }
 
     private async Task AgentCheckDeregisterAsync(ApiRequest request)

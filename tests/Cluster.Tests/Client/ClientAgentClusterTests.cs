@@ -141,16 +141,23 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
         await follower.RestartAsync();
         await _cluster.WaitForServersAsync(3, Timeout);
 
-        // A client restarted with the same data dir comes back as the same node, without duplicates.
+        // A client restarted with the same data dir comes back as the same node, without duplicates,
+        // with its configured service and the one registered through its API (kept in the data dir).
+        await PutAsync(c1, "/v1/agent/service/register", """{"Name":"api","ID":"api1","Port":9000,"Check":{"TTL":"60s"}}""");
         var before = await NodeIdAsync(_cluster.Servers[0], "c1");
         await c1.RestartAsync();
         using (var back = await AgentWaits.UntilAsync(c1.Http, "/v1/agent/members", json => json.EnumerateArray().Count(m => m.GetProperty("Status").GetInt32() == 1) >= 5, Timeout))
         {
         }
 
-        using (var app1 = await AgentWaits.UntilAsync(_cluster.Servers[0].Http, "/v1/catalog/node-services/c1?stale", json => json.GetProperty("Services").GetArrayLength() == 1, Timeout))
+        using (var c1Services = await AgentWaits.UntilAsync(_cluster.Servers[0].Http, "/v1/catalog/node-services/c1?stale", json => json.GetProperty("Services").GetArrayLength() == 2, Timeout))
         {
-            Assert.Equal("app1", app1.RootElement.GetProperty("Services")[0].GetProperty("ID").GetString());
+            Assert.Equal(["api1", "app1"], c1Services.RootElement.GetProperty("Services").EnumerateArray().Select(e => e.GetProperty("ID").GetString()!).Order(StringComparer.Ordinal));
+        }
+
+        using (var checks = JsonDocument.Parse(await GetAsync(c1, "/v1/agent/checks")))
+        {
+            Assert.True(checks.RootElement.TryGetProperty("service:api1", out _));
         }
 
         Assert.Equal(before, await NodeIdAsync(_cluster.Servers[0], "c1"));
