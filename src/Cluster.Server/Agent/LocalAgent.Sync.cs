@@ -290,9 +290,10 @@ public sealed partial class LocalAgent
             }
         }
 
-        foreach (var (id, local) in services.Where(s => s.Local.Deleted))
+        await ConcurrentlyAsync(services.Where(s => s.Local.Deleted), async (entry, token) =>
         {
-            await SendAsync(new Command { Deregister = new Deregister { Node = NodeName, ServiceId = id } }, cancellationToken);
+            var (id, local) = entry;
+            await SendAsync(new Command { Deregister = new Deregister { Node = NodeName, ServiceId = id } }, token);
             lock (_gate)
             {
                 if (_services.TryGetValue(id, out var now) && ReferenceEquals(now, local))
@@ -300,11 +301,12 @@ public sealed partial class LocalAgent
                     _services.Remove(id);
                 }
             }
-        }
+        }, cancellationToken);
 
-        foreach (var (id, local) in checks.Where(c => c.Local.Deleted))
+        await ConcurrentlyAsync(checks.Where(c => c.Local.Deleted), async (entry, token) =>
         {
-            await SendAsync(new Command { Deregister = new Deregister { Node = NodeName, CheckId = id } }, cancellationToken);
+            var (id, local) = entry;
+            await SendAsync(new Command { Deregister = new Deregister { Node = NodeName, CheckId = id } }, token);
             lock (_gate)
             {
                 if (_checks.TryGetValue(id, out var now) && ReferenceEquals(now, local))
@@ -312,12 +314,13 @@ public sealed partial class LocalAgent
                     _checks.Remove(id);
                 }
             }
-        }
+        }, cancellationToken);
 
         var sentChecks = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (id, local) in services.Where(s => !s.Local.Deleted))
+        await ConcurrentlyAsync(services.Where(s => !s.Local.Deleted), async (entry, token) =>
         {
             // A service goes with all its checks, so the catalog never shows it without them.
+            var (id, local) = entry;
             var register = NewRegister(skipNode: true);
             register.Service = local.Service.Clone();
             List<(string Id, LocalCheck Local)> own;
@@ -327,7 +330,7 @@ public sealed partial class LocalAgent
             }
 
             register.Checks.Add(own.Select(c => c.Local.Check.Clone()));
-            await SendAsync(new Command { Register = register }, cancellationToken);
+            await SendAsync(new Command { Register = register }, token);
             lock (_gate)
             {
                 if (_services.TryGetValue(id, out var now) && ReferenceEquals(now, local))
@@ -344,13 +347,14 @@ public sealed partial class LocalAgent
                     }
                 }
             }
-        }
+        }, cancellationToken);
 
-        foreach (var (id, local) in checks.Where(c => !c.Local.Deleted && !sentChecks.Contains(c.Id)))
+        await ConcurrentlyAsync(checks.Where(c => !c.Local.Deleted && !sentChecks.Contains(c.Id)), async (entry, token) =>
         {
+            var (id, local) = entry;
             var register = NewRegister(skipNode: true);
             register.Checks.Add(local.Check.Clone());
-            await SendAsync(new Command { Register = register }, cancellationToken);
+            await SendAsync(new Command { Register = register }, token);
             lock (_gate)
             {
                 if (_checks.TryGetValue(id, out var now) && ReferenceEquals(now, local))
@@ -358,8 +362,17 @@ public sealed partial class LocalAgent
                     _checks[id] = local with { InSync = true };
                 }
             }
-        }
+        }, cancellationToken);
     }
+
+    /// <summary>
+    /// Sends up to <see cref="SyncConcurrency"/> writes at once: the leader batches concurrent
+    /// proposals into one log write, so 1,000 services sync in a few fsyncs rather than 1,000.
+    /// </summary>
+    private static Task ConcurrentlyAsync<T>(IEnumerable<T> items, Func<T, CancellationToken, ValueTask> send, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(items.ToList(), new ParallelOptions { MaxDegreeOfParallelism = SyncConcurrency, CancellationToken = cancellationToken }, send);
+
+    private const int SyncConcurrency = 32;
 
     private async Task SendAsync(Command command, CancellationToken cancellationToken)
     {
