@@ -56,7 +56,7 @@ public static class AgentCommand
 
     private static async Task<int> RunAsync(AgentSettings settings, AgentConfig config, string[] args, ILoggerFactory loggerFactory, TextWriter output)
     {
-        var host = await AgentHost.StartAsync(settings, loggerFactory);
+        var host = await AgentHost.StartAsync(settings, loggerFactory, configured: agent => ConfiguredState.RegisterAsync(agent, config, loggerFactory.CreateLogger("Cluster.Agent"), CancellationToken.None));
         await using (host.ConfigureAwait(false))
         {
             using var stop = new CancellationTokenSource();

@@ -19,16 +19,6 @@ public static partial class ConfiguredState
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(config);
         var pending = new List<Func<Task>>();
-        foreach (var definition in config.Services)
-        {
-            pending.Add(() => host.Agent.RegisterServiceAsync(Service(definition), [.. definition.AllChecks.Select(c => new LocalCheckSpec(Check(c, definition.Id), c))], cancellationToken, LocalSource.Config));
-        }
-
-        foreach (var definition in config.Checks)
-        {
-            pending.Add(() => host.Agent.RegisterCheckAsync(new LocalCheckSpec(Check(definition, definition.ServiceId ?? ""), definition), cancellationToken, LocalSource.Config));
-        }
-
         foreach (var entry in config.ConfigEntriesBootstrap)
         {
             var validated = ConfigEntries.Validate(entry);
@@ -78,14 +68,36 @@ public static partial class ConfiguredState
             await host.Agent.DeregisterCheckAsync(id, cancellationToken);
         }
 
-        foreach (var definition in config.Services)
-        {
-            await host.Agent.RegisterServiceAsync(Service(definition), [.. definition.AllChecks.Select(c => new LocalCheckSpec(Check(c, definition.Id), c))], cancellationToken, LocalSource.Config);
-        }
+        await RegisterAsync(host.Agent, config, null, cancellationToken);
+    }
 
-        foreach (var definition in config.Checks)
+    /// <summary>
+    /// The files' services, then their checks, each group at once: every registration returns when
+    /// the sync that carries it is done, and one sync carries many (1,000 services are a few
+    /// batched writes, not 1,000 in a row).
+    /// </summary>
+    public static async Task RegisterAsync(LocalAgent agent, AgentConfig config, ILogger? logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        ArgumentNullException.ThrowIfNull(config);
+        await Task.WhenAll(config.Services.Select(definition => Guarded(
+            () => agent.RegisterServiceAsync(Service(definition), [.. definition.AllChecks.Select(c => new LocalCheckSpec(Check(c, definition.Id), c))], cancellationToken, LocalSource.Config),
+            logger)));
+        await Task.WhenAll(config.Checks.Select(definition => Guarded(
+            () => agent.RegisterCheckAsync(new LocalCheckSpec(Check(definition, definition.ServiceId ?? ""), definition), cancellationToken, LocalSource.Config),
+            logger)));
+    }
+
+    /// <summary>A definition the agent refuses is logged at start (the loader already checked it) and fails a reload.</summary>
+    private static async Task Guarded(Func<Task> register, ILogger? logger)
+    {
+        try
         {
-            await host.Agent.RegisterCheckAsync(new LocalCheckSpec(Check(definition, definition.ServiceId ?? ""), definition), cancellationToken, LocalSource.Config);
+            await register();
+        }
+        catch (Exception e) when (logger is not null && e is ArgumentException or KeyNotFoundException)
+        {
+            LogRefused(logger, e.Message);
         }
     }
 
@@ -129,6 +141,9 @@ public static partial class ConfiguredState
             Timeout = definition.Timeout is { } timeout ? GoDuration.Format(timeout) : "",
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "a configured service or check was refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "configured services and entries wait for a leader: {Reason}")]
     private static partial void LogRetry(ILogger logger, string reason);

@@ -63,7 +63,12 @@ public sealed partial class AgentHost : IAsyncDisposable
     /// <summary>Null when DNS is off (<see cref="AgentSettings.DnsPort"/> -1).</summary>
     public DnsServer? Dns { get; private init; }
 
-    public static async Task<AgentHost> StartAsync(AgentSettings settings, ILoggerFactory loggerFactory, CheckRunnerFactory? runners = null)
+    /// <summary>
+    /// Starts the agent. <paramref name="configured"/> registers the configuration files'
+    /// services and checks before anti-entropy starts, so its first full sync already knows them
+    /// (and does not remove, then re-add, what a previous run registered).
+    /// </summary>
+    public static async Task<AgentHost> StartAsync(AgentSettings settings, ILoggerFactory loggerFactory, CheckRunnerFactory? runners = null, Func<LocalAgent, Task>? configured = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         IAgentNode node = settings.IsServer
@@ -117,6 +122,11 @@ public sealed partial class AgentHost : IAsyncDisposable
                 // agent is usable the moment it says it is running (bounded; clients retry anyway).
                 await WaitForLeaderAsync(server, TimeSpan.FromSeconds(10));
             }
+        }
+
+        if (configured is not null)
+        {
+            await configured(agent);
         }
 
         var (restored, failed) = await http.RestoreRegistrationsAsync(CancellationToken.None);
