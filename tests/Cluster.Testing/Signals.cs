@@ -5,6 +5,7 @@ namespace Cluster.Testing;
 /// <summary>POSIX signals to our child processes (SIGTERM for graceful stops, SIGSTOP/SIGCONT to freeze one).</summary>
 public static partial class Signals
 {
+    public const int Hangup = 1;
     public const int Term = 15;
     public const int Stop = 19;
     public const int Continue = 18;

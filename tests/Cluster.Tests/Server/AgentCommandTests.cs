@@ -55,6 +55,57 @@ public sealed class AgentCommandTests : IDisposable
         Assert.Contains("Gracefully shutting down agent", agent.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Sighup_rereads_the_config_files_and_the_catalog_follows()
+    {
+        var file = Path.Combine(_dir, "services.hcl");
+        await File.WriteAllTextAsync(file, """
+            service {
+              name = "old"
+              port = 80
+            }
+            service {
+              name = "kept"
+              port = 81
+              check {
+                ttl = "5m"
+              }
+            }
+            """);
+        await using var agent = await AgentProcess.StartAsync("dev", "-dev", "-node=dev", "-http-port=0", "-server-port=0", "-serf-lan-port=0", $"-config-file={file}");
+        using (await WaitForAsync(agent, "/v1/catalog/service/old", json => json.GetArrayLength() == 1))
+        {
+        }
+
+        using (var pass = new StringContent(""))
+        {
+            (await agent.Http.PutAsync("/v1/agent/check/pass/service:kept", pass)).EnsureSuccessStatusCode();
+        }
+
+        await File.WriteAllTextAsync(file, """
+            service {
+              name = "new"
+              port = 82
+            }
+            service {
+              name = "kept"
+              port = 81
+              check {
+                ttl = "5m"
+              }
+            }
+            """);
+        Assert.True(Signals.Send(agent.Pid, Signals.Hangup));
+        using (await WaitForAsync(agent, "/v1/catalog/service/new", json => json.GetArrayLength() == 1))
+        {
+        }
+
+        using var old = await WaitForAsync(agent, "/v1/catalog/service/old", json => json.GetArrayLength() == 0);
+        using var checks = JsonDocument.Parse(await agent.Http.GetStringAsync("/v1/health/checks/kept"));
+        Assert.Equal("passing", checks.RootElement[0].GetProperty("Status").GetString()); // an unchanged check keeps its status
+        Assert.Contains("Reload complete", agent.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>Follows <paramref name="path"/> by blocking query until its JSON satisfies <paramref name="done"/> (a 404 counts as not yet).</summary>
     private static async Task<JsonDocument> WaitForAsync(AgentProcess agent, string path, Func<JsonElement, bool> done)
     {
