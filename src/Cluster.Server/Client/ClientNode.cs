@@ -1,6 +1,4 @@
-using System.Net;
 using Cluster.Gossip.Pool;
-using Cluster.Gossip.Security;
 using Cluster.Grpc;
 using Cluster.Server.Core;
 using Cluster.Server.Wire;
@@ -50,24 +48,12 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Directory.CreateDirectory(options.DataDirectory);
         var node = new ClientNode(options, loggerFactory);
-        var keyringPath = Path.Combine(options.DataDirectory, "serf", "local.keyring");
-        node.Lan = GossipPool.Start(new PoolOptions
+        node.Lan = LanPool.Start(options, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            Kind = PoolKind.Lan,
-            NodeName = options.NodeName,
-            Datacenter = options.Datacenter,
-            Bind = new IPEndPoint(options.Bind, options.SerfLanPort),
-            Tags = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["role"] = "node",
-                ["id"] = node.NodeId,
-                ["build"] = ServerNode.BuildVersion,
-                ["vsn"] = "2",
-            },
-            Keyring = options.Encrypt is { Length: > 0 } key ? new Keyring([Keyring.ParseKey(key)]) : null,
-            KeyringFile = options.Encrypt is { Length: > 0 } || File.Exists(keyringPath) ? keyringPath : null,
-            Time = options.Time,
-            Tune = gossip => gossip with { DeadReclaimTime = options.ReapFailedAfter },
+            ["role"] = "node",
+            ["id"] = node.NodeId,
+            ["build"] = ServerNode.BuildVersion,
+            ["vsn"] = "2",
         });
         node.Pool = new ServerPool(node.Lan, options.Datacenter, random ?? new Random(), options.Time);
         if (options.RetryJoin.Count > 0)

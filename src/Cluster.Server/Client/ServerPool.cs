@@ -20,7 +20,7 @@ public sealed class ServerPool : IDisposable
     private readonly string _datacenter;
     private readonly Random _random;
     private readonly TimeProvider _time;
-    private readonly Dictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+    private readonly ChannelCache _channels = new(new GrpcChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(1), MaxReceiveMessageSize = 64 << 20 });
     private readonly List<string> _order = [];
 
     public ServerPool(GossipPool lan, string datacenter, Random random, TimeProvider time)
@@ -66,7 +66,7 @@ public sealed class ServerPool : IDisposable
             tried.Add(server);
             try
             {
-                return await Channel(server).UnaryAsync(method, request, new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+                return await _channels.For(server).UnaryAsync(method, request, new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
             }
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested && e.Status.Code is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled)
             {
@@ -158,30 +158,5 @@ public sealed class ServerPool : IDisposable
         }
     }
 
-    private GrpcChannel Channel(string address)
-    {
-        lock (_channels)
-        {
-            if (!_channels.TryGetValue(address, out var channel))
-            {
-                channel = GrpcChannel.ForAddress(new Uri($"http://{address}"), new GrpcChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(1), MaxReceiveMessageSize = 64 << 20 });
-                _channels[address] = channel;
-            }
-
-            return channel;
-        }
-    }
-
-    public void Dispose()
-    {
-        lock (_channels)
-        {
-            foreach (var channel in _channels.Values)
-            {
-                channel.Dispose();
-            }
-
-            _channels.Clear();
-        }
-    }
+    public void Dispose() => _channels.Dispose();
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using Cluster.Gossip.Pool;
-using Cluster.Gossip.Security;
 using Cluster.Grpc;
 using Cluster.Grpc.Client;
 using Cluster.Grpc.Server;
@@ -41,7 +40,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Dictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+    private readonly ChannelCache _channels = new(new GrpcChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
     private readonly TaskCompletionSource<RaftServer> _raftStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _background = [];
     private GrpcServer? _grpc;
@@ -117,17 +116,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
         var port = _grpc.Addresses[0].Port;
         RpcAddress = $"{Options.AdvertiseAddress}:{port}";
 
-        Lan = GossipPool.Start(new PoolOptions
-        {
-            Kind = PoolKind.Lan,
-            NodeName = Options.NodeName,
-            Datacenter = Options.Datacenter,
-            Bind = new IPEndPoint(Options.Bind, Options.SerfLanPort),
-            Tags = Tags(),
-            Keyring = Options.Encrypt is { Length: > 0 } key ? new Keyring([Keyring.ParseKey(key)]) : null,
-            KeyringFile = Options.Encrypt is { Length: > 0 } || File.Exists(KeyringPath) ? KeyringPath : null,
-            Time = Options.Time,
-        });
+        Lan = LanPool.Start(Options, Tags());
 
         if (HasRaftState())
         {
@@ -149,8 +138,6 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
 
         _background.Add(Task.Run(() => LeaderLoopAsync(_stopping.Token)));
     }
-
-    private string KeyringPath => Path.Combine(Options.DataDirectory, "serf", "local.keyring");
 
     private Dictionary<string, string> Tags() => new(StringComparer.Ordinal)
     {
@@ -315,19 +302,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
             LeaderAddress = Raft?.Stats?.LeaderAddress ?? "",
         });
 
-    internal GrpcChannel Channel(string address)
-    {
-        lock (_channels)
-        {
-            if (!_channels.TryGetValue(address, out var channel))
-            {
-                channel = GrpcChannel.ForAddress(new Uri($"http://{address}"), new GrpcChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
-                _channels[address] = channel;
-            }
-
-            return channel;
-        }
-    }
+    internal GrpcChannel Channel(string address) => _channels.For(address);
 
     private bool HasRaftState()
     {
@@ -415,13 +390,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
             await _grpc.DisposeAsync();
         }
 
-        lock (_channels)
-        {
-            foreach (var channel in _channels.Values)
-            {
-                channel.Dispose();
-            }
-        }
+        _channels.Dispose();
 
         _stopping.Dispose();
     }
