@@ -107,24 +107,6 @@ public sealed class AgentCommandTests : IDisposable
     }
 
     /// <summary>Follows <paramref name="path"/> by blocking query until its JSON satisfies <paramref name="done"/> (a 404 counts as not yet).</summary>
-    private static async Task<JsonDocument> WaitForAsync(AgentProcess agent, string path, Func<JsonElement, bool> done)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        ulong index = 0;
-        while (true)
-        {
-            using var response = await agent.Http.GetAsync($"{path}?index={index}&wait=10s", timeout.Token);
-            index = ulong.Parse(response.Headers.GetValues("X-Consul-Index").First(), System.Globalization.CultureInfo.InvariantCulture);
-            if (response.IsSuccessStatusCode)
-            {
-                var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
-                if (done(json.RootElement))
-                {
-                    return json;
-                }
-
-                json.Dispose();
-            }
-        }
-    }
+    private static Task<JsonDocument> WaitForAsync(AgentProcess agent, string path, Func<JsonElement, bool> done) =>
+        AgentWaits.UntilAsync(agent.Http, path, done, TimeSpan.FromSeconds(60));
 }
