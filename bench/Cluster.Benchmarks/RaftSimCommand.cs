@@ -6,7 +6,8 @@ namespace Cluster.Benchmarks;
 /// <summary>Runs any number of seeded Raft chaos runs (the same ones CI runs a fixed range of); a failing seed replays exactly.</summary>
 internal static class RaftSimCommand
 {
-    public static int Run(int nodes, int from, int seeds)
+    /// <summary><paramref name="catchUpOnResume"/> false models a driver that ticks only on its timer (what served stale lease reads after a pause).</summary>
+    public static int Run(int nodes, int from, int seeds, bool catchUpOnResume = true)
     {
         var start = Stopwatch.GetTimestamp();
         var failures = 0;
@@ -20,7 +21,7 @@ internal static class RaftSimCommand
 
             try
             {
-                tornWrites += RaftChaos.Run(nodes, seed);
+                tornWrites += RaftChaos.Run(nodes, seed, catchUpOnResume: catchUpOnResume);
             }
             catch (RaftViolationException violation)
             {

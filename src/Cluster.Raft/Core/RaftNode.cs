@@ -240,6 +240,30 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>
+    /// Brings this node's clock to <paramref name="ticks"/> ticks since it started, taking every
+    /// tick it missed. A driver calls this with its monotonic clock before each input, so a node
+    /// that was paused (GC, SIGSTOP, a VM stall) sees its lease and election timers as expired
+    /// before it acts on anything: its tick count, which heartbeats and leases are measured in,
+    /// never lags real time. Beyond two election timeouts the rest of a gap is skipped in one
+    /// step: by then every timer has fired as often as it matters (a leader has run two
+    /// check-quorum rounds, a follower has campaigned), and a long stall must not turn into
+    /// thousands of heartbeats or campaigns at once.
+    /// </summary>
+    public void TickTo(long ticks)
+    {
+        var enough = (2L * _options.ElectionTicks) + 1;
+        if (ticks - _now > enough)
+        {
+            _now = ticks - enough;
+        }
+
+        while (_now < ticks)
+        {
+            Tick();
+        }
+    }
+
     /// <summary>One unit of time: elections and heartbeats are counted in ticks.</summary>
     public void Tick()
     {

@@ -41,9 +41,13 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private volatile RaftStats? _stats;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    // Lease reads without a loop turn (TryLeaseRead): when each recent tick was taken, and what
-    // the loop last published before sending anything.
-    private readonly long[] _tickTimes = new long[64];
+    // The core's clock: tick n is due at _epoch + n × _tickLength on the monotonic clock, and the
+    // loop catches the core up before every input (RaftNode.TickTo), so a pause cannot leave its
+    // lease or election timers behind real time.
+    private long _epoch;
+    private long _tickLength;
+
+    // Lease reads without a loop turn (TryLeaseRead): what the loop last published before sending anything.
     private long _leaseUntil;
     private ulong _publishedCommitted;
     private ulong _publishedApplied;
@@ -125,11 +129,14 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
             entries);
         SyncPeers();
         PublishStats();
+        _tickLength = Math.Max(1, (long)(_options.TickInterval.TotalSeconds * _options.Time.TimestampFrequency));
+        _epoch = _options.Time.GetTimestamp();
         // A thread of its own: the loop blocks in fsync, which must not starve the thread pool
         // that the transport and the callers run on.
         var loop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _loop = loop.Task;
         new Thread(() => Run(loop)) { IsBackground = true, Name = $"raft-{_options.Id}" }.Start();
+        // The timer only wakes the loop; how many ticks are due comes from the clock.
         _ticker = _options.Time.CreateTimer(static s => ((RaftServer)s!)._work.TryWrite(Tick.Instance), this, _options.TickInterval, _options.TickInterval);
     }
 
@@ -323,6 +330,9 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private void Handle(object work, List<Pending> batch)
     {
         var node = _node!;
+        // The clock is read after the input was taken, so after it was sent: whatever the core
+        // decides about it (a lease read, a vote) it decides with its timers at real time.
+        node.TickTo((_options.Time.GetTimestamp() - _epoch) / _tickLength);
         switch (work)
         {
             case Message message:
@@ -334,9 +344,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
                 node.Step(message);
                 break;
             case Tick:
-                node.Tick();
-                _tickTimes[node.Ticks & (_tickTimes.Length - 1)] = _options.Time.GetTimestamp();
-                break;
+                break; // caught up above
             case Pending pending:
                 if (!pending.Cancellation.IsCancellationRequested)
                 {
@@ -583,25 +591,15 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     }
 
     /// <summary>
-    /// The lease in real time: from when the granting heartbeat's tick was taken, for the lease's
-    /// ticks of the tick interval (followers hold their votes for a whole election timeout in
-    /// their own time after hearing that heartbeat, which is later still).
+    /// The lease in real time: the granting heartbeat carried tick <c>start</c>, which was not
+    /// due before <c>_epoch + start × tick</c>, so it was sent no earlier; followers hold their
+    /// votes for an election timeout after hearing it, longer than the lease's ticks.
     /// </summary>
     private void PublishLease()
     {
         var node = _node!;
         Volatile.Write(ref _publishedCommitted, Math.Max(Volatile.Read(ref _publishedCommitted), node.Committed));
-        var until = 0L;
-        if (node.LeaseStart is { } start && node.Ticks - start < _tickTimes.Length - 1)
-        {
-            var taken = start == 0 ? 0 : _tickTimes[start & (_tickTimes.Length - 1)];
-            if (taken != 0)
-            {
-                until = taken + (long)(node.LeaseLength * _options.TickInterval.TotalSeconds * _options.Time.TimestampFrequency);
-            }
-        }
-
-        Volatile.Write(ref _leaseUntil, until);
+        Volatile.Write(ref _leaseUntil, node.LeaseStart is { } start ? _epoch + ((start + node.LeaseLength) * _tickLength) : 0);
     }
 
     private void PublishStats()

@@ -9,7 +9,8 @@ public sealed class RaftViolationException(string message) : Exception(message);
 /// <summary>
 /// One seeded chaos run — message loss, duplication, delay and reordering, symmetric and
 /// one-way partitions, crashes
-/// and restarts (some in the middle of a write, losing what was not yet on disk), leadership
+/// and restarts (some in the middle of a write, losing what was not yet on disk), pauses (a node
+/// frozen while the others run — the leader half the time — that resumes with a backlog), leadership
 /// transfers, servers added, promoted and removed, logs compacted into snapshots that lagging
 /// followers must install, quorum and lease reads, proposals throughout — then healing and the checks of Raft's safety properties and liveness. The run
 /// is a function of (nodes, seed): a failing seed replays exactly. Used by the tests (a fixed
@@ -18,11 +19,11 @@ public sealed class RaftViolationException(string message) : Exception(message);
 public static class RaftChaos
 {
     /// <summary>Runs one seed; returns how many times a node lost power mid-write.</summary>
-    public static int Run(int nodes, int seed, int steps = 300)
+    public static int Run(int nodes, int seed, int steps = 300, bool catchUpOnResume = true)
     {
         try
         {
-            return RunUnchecked(nodes, seed, steps);
+            return RunUnchecked(nodes, seed, steps, catchUpOnResume);
         }
         catch (InvalidOperationException exception)
         {
@@ -31,12 +32,12 @@ public static class RaftChaos
         }
     }
 
-    private static int RunUnchecked(int nodes, int seed, int steps)
+    private static int RunUnchecked(int nodes, int seed, int steps, bool catchUpOnResume)
     {
         const int spares = 2;
         var sim = new RaftSimulation(nodes, seed, spares: spares)
         {
-            DropRate = 0.1, DuplicateRate = 0.02, DelayRate = 0.02, Reorder = true, CrashMidWriteRate = 0.002,
+            DropRate = 0.1, DuplicateRate = 0.02, DelayRate = 0.02, Reorder = true, CrashMidWriteRate = 0.002, CatchUpOnResume = catchUpOnResume,
         };
         var chaos = new Random(seed);
         var all = nodes + spares;
@@ -47,7 +48,7 @@ public static class RaftChaos
         var readFloors = new Dictionary<string, ulong>();
         for (var step = 0; step < steps; step++)
         {
-            switch (chaos.Next(24))
+            switch (chaos.Next(26))
             {
                 case 0:
                     sim.Isolate(sim.Ids[chaos.Next(all)]);
@@ -70,7 +71,7 @@ public static class RaftChaos
                     {
                         var context = $"read-{step}";
                         readFloors[context] = sim.Nodes.Values.Max(n => n.Committed);
-                        sim.Nodes[reader].ReadIndex(Google.Protobuf.ByteString.CopyFromUtf8(context), chaos.Next(2) == 0 ? ReadMode.Lease : ReadMode.Quorum);
+                        sim.Read(reader, context, chaos.Next(2) == 0 ? ReadMode.Lease : ReadMode.Quorum);
                     }
 
                     break;
@@ -82,6 +83,12 @@ public static class RaftChaos
                     break;
                 case 9:
                     sim.CutOneWay(sim.Ids[chaos.Next(all)], sim.Ids[chaos.Next(all)]);
+                    break;
+                case 10:
+                    sim.Pause(chaos.Next(2) == 0 && sim.Leader is { } paused ? paused.Id : sim.Ids[chaos.Next(all)]);
+                    break;
+                case 11 when sim.Paused.Count > 0:
+                    sim.Resume(sim.Paused.ElementAt(chaos.Next(sim.Paused.Count)));
                     break;
                 default:
                     if (sim.Leader is { } leader && chaos.Next(3) == 0)
@@ -95,6 +102,11 @@ public static class RaftChaos
         }
 
         // Heal everything: a leader must emerge and every log converge.
+        foreach (var id in sim.Paused.ToList())
+        {
+            sim.Resume(id);
+        }
+
         sim.Heal();
         sim.DropRate = 0;
         sim.DelayRate = 0;

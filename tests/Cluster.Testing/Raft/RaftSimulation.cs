@@ -7,7 +7,8 @@ namespace Cluster.Testing.Raft;
 /// <summary>
 /// Raft nodes on a simulated network, in one thread, driven by a seeded random source: ticks,
 /// message delivery (with loss, duplication, delay, reordering and cut links), a simulated disk
-/// per node (with snapshots), crash and restart, and spare servers that can be added later.
+/// per node (with snapshots), crash and restart, pauses (a node whose ticks and inbox stop while
+/// the others run, then resume with a backlog), and spare servers that can be added later.
 /// The same seed replays the same run exactly.
 /// </summary>
 public sealed class RaftSimulation
@@ -17,6 +18,13 @@ public sealed class RaftSimulation
     private readonly List<Message> _inFlight = [];
     private readonly List<Message> _delayed = [];
     private readonly HashSet<(ulong From, ulong To)> _cut = [];
+
+    // Pauses: what reached a paused node (messages, and reads its clients asked), in arrival order.
+    private readonly Dictionary<ulong, List<object>> _backlogs = [];
+
+    // The simulated clock in ticks, and when each node (re)started: a node's own clock counts from its start.
+    private long _time;
+    private readonly Dictionary<ulong, long> _startedAt = [];
 
     // The state a snapshot message stands for, captured when the leader sent it (the transport streams the file).
     private readonly Dictionary<Message, List<Entry>> _snapshotData = new(ReferenceEqualityComparer.Instance);
@@ -46,6 +54,19 @@ public sealed class RaftSimulation
 
     public HashSet<ulong> Down { get; } = [];
 
+    /// <summary>Nodes that are paused: no ticks, nothing delivered or processed until resumed.</summary>
+    public HashSet<ulong> Paused { get; } = [];
+
+    /// <summary>
+    /// On resume, a node's driver reads the clock and takes the ticks it missed before each input
+    /// (<see cref="RaftNode.TickTo"/>), as <c>RaftServer</c> does. False models a driver that only
+    /// ticks on its timer: one tick at some point among the backlog — which let a resumed leader
+    /// answer lease reads from a lease that had expired in real time.
+    /// </summary>
+    public bool CatchUpOnResume { get; set; } = true;
+
+    public int Pauses { get; private set; }
+
     /// <summary>Every (term, leader) ever observed, to check Election Safety.</summary>
     public HashSet<(ulong Term, ulong Leader)> LeadersSeen { get; } = [];
 
@@ -70,13 +91,13 @@ public sealed class RaftSimulation
     /// <summary>When set, only messages it accepts are delivered (scripted scenarios).</summary>
     public Func<Message, bool>? Deliver { get; set; }
 
-    public RaftNode? Leader => Nodes.Values.Where(n => !Down.Contains(n.Id) && n.Role == RaftRole.Leader).MaxBy(n => n.Term);
+    public RaftNode? Leader => Nodes.Values.Where(n => !Down.Contains(n.Id) && !Paused.Contains(n.Id) && n.Role == RaftRole.Leader).MaxBy(n => n.Term);
 
     /// <summary>Saves a snapshot of <paramref name="id"/>'s state machine at what it applied and compacts its log there.</summary>
     public bool Compact(ulong id)
     {
         var node = Nodes[id];
-        if (Down.Contains(id) || node.Applied <= node.Snapshot.Index)
+        if (Down.Contains(id) || Paused.Contains(id) || node.Applied <= node.Snapshot.Index)
         {
             return false;
         }
@@ -111,7 +132,9 @@ public sealed class RaftSimulation
     public void Crash(ulong id)
     {
         Down.Add(id);
-        foreach (var lost in _inFlight.Concat(_delayed).Where(m => m.To == id).ToList())
+        Paused.Remove(id);
+        var backlog = _backlogs.Remove(id, out var waiting) ? waiting.OfType<Message>() : [];
+        foreach (var lost in _inFlight.Concat(_delayed).Concat(backlog).Where(m => m.To == id).ToList())
         {
             Lost(lost); // a transfer to a server that died fails, and its sender hears so
         }
@@ -129,6 +152,84 @@ public sealed class RaftSimulation
 
     public bool Propose(ulong id, string command) => Nodes[id].Propose(ByteString.CopyFromUtf8(command));
 
+    /// <summary>A client asks <paramref name="id"/> for a read; a paused node finds it in its backlog when it resumes.</summary>
+    public void Read(ulong id, string context, ReadMode mode)
+    {
+        var read = new PendingRead(ByteString.CopyFromUtf8(context), mode);
+        if (Paused.Contains(id))
+        {
+            _backlogs[id].Add(read);
+            return;
+        }
+
+        Nodes[id].ReadIndex(read.Context, read.Mode);
+    }
+
+    /// <summary>Freezes a live node (SIGSTOP, a long GC, a VM stall): its clock stops, what is sent to it waits.</summary>
+    public void Pause(ulong id)
+    {
+        if (!Down.Contains(id) && Paused.Add(id))
+        {
+            _backlogs[id] = [];
+            Pauses++;
+        }
+    }
+
+    /// <summary>
+    /// Thaws a paused node: its driver works through the backlog in an arbitrary (seeded) order —
+    /// threads race after SIGCONT — reading the clock before each input (see <see cref="CatchUpOnResume"/>).
+    /// </summary>
+    public void Resume(ulong id)
+    {
+        if (!Paused.Remove(id))
+        {
+            return;
+        }
+
+        var backlog = _backlogs[id];
+        _backlogs.Remove(id);
+        _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(backlog));
+        var node = Nodes[id];
+        var timerAt = _random.Next(backlog.Count + 1);
+        for (var i = 0; i <= backlog.Count; i++)
+        {
+            if (CatchUpOnResume)
+            {
+                node.TickTo(_time - _startedAt[id]);
+            }
+            else if (i == timerAt)
+            {
+                node.Tick();
+            }
+
+            if (i == backlog.Count)
+            {
+                break;
+            }
+
+            switch (backlog[i])
+            {
+                case Message message:
+                    Deliver1(message);
+                    break;
+                case PendingRead read:
+                    node.ReadIndex(read.Context, read.Mode);
+                    break;
+                case SnapshotOutcome outcome:
+                    node.ReportSnapshot(outcome.Peer, outcome.Delivered);
+                    break;
+            }
+        }
+
+        if (!CatchUpOnResume)
+        {
+            // Its timer keeps one tick per tick from now on: the clock it shows stays behind.
+            _startedAt[id] = _time - node.Ticks;
+        }
+
+        Pump();
+    }
+
     /// <summary>Ticks every live node, then delivers until quiet.</summary>
     public void Tick(int ticks = 1)
     {
@@ -141,12 +242,31 @@ public sealed class RaftSimulation
                 _inFlight.Add(late);
             }
 
-            foreach (var id in Ids.Where(id => !Down.Contains(id)))
+            _time++;
+            foreach (var id in Ids.Where(id => !Down.Contains(id) && !Paused.Contains(id)))
             {
                 Nodes[id].Tick();
             }
 
             Pump();
+            CheckLeases();
+        }
+    }
+
+    /// <summary>
+    /// A read lease is sound only if no leader of a later term exists while it holds: a running
+    /// node (its clock at the simulated time) that holds a lease while another leads a later term
+    /// could answer reads that miss that leader's commits. Paused nodes are left out: their clocks
+    /// stopped with them, and what they do when they resume is what the read checks judge.
+    /// </summary>
+    private void CheckLeases()
+    {
+        foreach (var holder in Nodes.Values.Where(n => !Down.Contains(n.Id) && !Paused.Contains(n.Id) && n.HasLease))
+        {
+            if (Nodes.Values.FirstOrDefault(n => !Down.Contains(n.Id) && n.Role == RaftRole.Leader && n.Term > holder.Term) is { } later)
+            {
+                throw new RaftViolationException($"lease: node {holder.Id} holds a read lease in term {holder.Term} while node {later.Id} leads term {later.Term}");
+            }
         }
     }
 
@@ -156,7 +276,7 @@ public sealed class RaftSimulation
         for (var i = 0; i < maxTicks; i++)
         {
             Tick();
-            if (Leader is { } leader && Nodes.Values.Where(n => !Down.Contains(n.Id) && !_cut.Contains((leader.Id, n.Id)) && leader.Configuration.IsMember(n.Id) && n.Id != leader.Id).All(n => n.Leader == leader.Id))
+            if (Leader is { } leader && Nodes.Values.Where(n => !Down.Contains(n.Id) && !Paused.Contains(n.Id) && !_cut.Contains((leader.Id, n.Id)) && leader.Configuration.IsMember(n.Id) && n.Id != leader.Id).All(n => n.Leader == leader.Id))
             {
                 return leader;
             }
@@ -195,7 +315,7 @@ public sealed class RaftSimulation
         for (var round = 0; round < maxRounds; round++)
         {
             var moved = false;
-            foreach (var id in Ids.Where(id => !Down.Contains(id)).ToList())
+            foreach (var id in Ids.Where(id => !Down.Contains(id) && !Paused.Contains(id)).ToList())
             {
                 var node = Nodes[id];
                 for (var turns = 0; !Down.Contains(id) && node.HasReady; turns++)
@@ -222,7 +342,9 @@ public sealed class RaftSimulation
                     {
                         if (message.Type == MessageType.Snapshot)
                         {
-                            _snapshotData[message] = [.. Disks[id].SnapshotState];
+                            // The state machine at the message's index: the node may have compacted further
+                            // since the core made the message (the driver reads the file named by index and term).
+                            _snapshotData[message] = [.. Disks[id].Log.Take((int)message.Snapshot.Index)];
                             SnapshotsSent++;
                         }
 
@@ -271,6 +393,12 @@ public sealed class RaftSimulation
                     continue;
                 }
 
+                if (Paused.Contains(message.To))
+                {
+                    _backlogs[message.To].Add(message); // in the socket's buffer until the process runs again
+                    continue;
+                }
+
                 Deliver1(message);
                 if (DuplicateRate > 0 && _random.NextDouble() < DuplicateRate)
                 {
@@ -291,22 +419,36 @@ public sealed class RaftSimulation
                 return;
             }
 
-            Disks[message.To].Incoming = data; // the transport wrote the file before handing the core the message
+            // The transport wrote the file (named by index and term) before handing the core the message.
+            Disks[message.To].Incoming[(message.Snapshot.Index, message.Snapshot.Term)] = data;
         }
 
         Nodes[message.To].Step(message.Clone());
-        if (message.Type == MessageType.Snapshot && !Down.Contains(message.From))
+        if (message.Type == MessageType.Snapshot)
         {
-            Nodes[message.From].ReportSnapshot(message.To, delivered: true);
+            ReportSnapshot(message.From, message.To, delivered: true);
+        }
+    }
+
+    /// <summary>The transport tells the sender how a snapshot transfer ended (a paused sender hears when it resumes).</summary>
+    private void ReportSnapshot(ulong sender, ulong peer, bool delivered)
+    {
+        if (Paused.Contains(sender))
+        {
+            _backlogs[sender].Add(new SnapshotOutcome(peer, delivered));
+        }
+        else if (!Down.Contains(sender))
+        {
+            Nodes[sender].ReportSnapshot(peer, delivered);
         }
     }
 
     /// <summary>A snapshot that never arrives is reported back to its sender, as the transport would.</summary>
     private void Lost(Message message)
     {
-        if (message.Type == MessageType.Snapshot && !Down.Contains(message.From))
+        if (message.Type == MessageType.Snapshot)
         {
-            Nodes[message.From].ReportSnapshot(message.To, delivered: false);
+            ReportSnapshot(message.From, message.To, delivered: false);
         }
     }
 
@@ -314,10 +456,17 @@ public sealed class RaftSimulation
     {
         var disk = Disks[id];
         Nodes[id] = new RaftNode(_template with { Id = id }, disk.Snapshot.Clone(), new Random(_random.Next()), disk.HardState.Clone(), [.. disk.Entries]);
+        _startedAt[id] = _time;
         disk.Applied.Clear();
         disk.Applied.AddRange(disk.SnapshotState);
     }
 }
+
+/// <summary>A read a client asked of a paused node, waiting in its backlog.</summary>
+internal sealed record PendingRead(ByteString Context, ReadMode Mode);
+
+/// <summary>How a snapshot transfer ended, waiting in a paused sender's backlog.</summary>
+internal sealed record SnapshotOutcome(ulong Peer, bool Delivered);
 
 /// <summary>
 /// What a node's disk holds: the newest snapshot (its metadata and the state machine then — here
@@ -346,8 +495,8 @@ public sealed class SimDisk(SnapshotMeta snapshot)
     /// <summary>The client commands applied, in order (membership and leader no-op entries left out).</summary>
     public List<string> Commands => [.. Applied.Where(e => e.Type == EntryType.Normal && !e.Data.IsEmpty).Select(e => e.Data.ToStringUtf8())];
 
-    /// <summary>A snapshot received from the leader, not yet installed.</summary>
-    public List<Entry>? Incoming { get; set; }
+    /// <summary>Snapshots received from leaders, by (index, term), not yet installed (several can arrive before the core takes one).</summary>
+    public Dictionary<(ulong Index, ulong Term), List<Entry>> Incoming { get; } = [];
 
     /// <summary>The whole log: the snapshot's part, then the entries after it.</summary>
     public IEnumerable<Entry> Log => SnapshotState.Concat(Entries);
@@ -384,7 +533,8 @@ public sealed class SimDisk(SnapshotMeta snapshot)
     {
         if (ready.Snapshot is { } received)
         {
-            SnapshotState = Incoming ?? throw new InvalidOperationException("a snapshot to install but none was received");
+            SnapshotState = Incoming.GetValueOrDefault((received.Index, received.Term)) ?? throw new InvalidOperationException("a snapshot to install but none was received");
+            Incoming.Clear();
             Snapshot = received.Clone();
             Entries.Clear();
         }
