@@ -9,9 +9,11 @@ namespace Cluster.Raft.Core;
 /// has not yet committed an entry of its own term does not know the latest commit, so reads
 /// wait for that first commit. Lease: each heartbeat carries the leader's tick and the answer
 /// echoes it; followers refuse votes for an election timeout after hearing from their leader
-/// (check-quorum), so while a quorum answered a heartbeat sent less than
-/// <see cref="LeaseTicks"/> ago, no other leader can exist and the commit index can be released
-/// at once.
+/// (check-quorum) and for an election timeout after they start (a restart forgets the leader),
+/// so while a quorum answered a heartbeat sent less than <see cref="LeaseTicks"/> ago, no other
+/// leader can exist and the commit index can be released at once. Ticks stand for real time
+/// only if the driver keeps them there: it calls <see cref="TickTo"/> with its monotonic clock
+/// before every input, so a leader that was paused judges its lease by the time that passed.
 /// </summary>
 public sealed partial class RaftNode
 {

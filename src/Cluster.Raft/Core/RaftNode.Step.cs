@@ -20,9 +20,13 @@ public sealed partial class RaftNode
         if (message.Term > Term)
         {
             var isVote = message.Type is MessageType.Vote or MessageType.PreVote;
-            if (isVote && !message.Transfer && _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks)
+            // We heard from a leader recently, or we have only just started (a crash may have wiped
+            // the memory of a leader whose lease our last answer extended): do not let a candidate
+            // unseat it. Leases rest on this (see RaftNode.Reads).
+            var holding = Leader != 0 || _now < _options.ElectionTicks;
+            if (isVote && !message.Transfer && _options.CheckQuorum && holding && _electionElapsed < _options.ElectionTicks)
             {
-                return; // we heard from a leader recently: do not let a disruptive node unseat it
+                return;
             }
 
             if (message.Type == MessageType.PreVote || (message.Type == MessageType.PreVoteResponse && !message.Reject))

@@ -106,4 +106,28 @@ public sealed class RaftPauseTests
         sim.Tick(3);
         Assert.Equal(sim.Disks[leader.Id].Commands, sim.Disks[follower].Commands);
     }
+
+    [Fact]
+    public void A_restarted_follower_does_not_vote_while_the_lease_it_granted_may_still_hold()
+    {
+        // The leader's lease rests on a quorum that answered its heartbeats and so refuses votes
+        // for an election timeout. A follower that answered, crashed and came straight back
+        // remembers no leader: unless it also holds its vote for an election timeout after it
+        // starts, a candidate cut off from the leader could win with it while the lease runs.
+        for (var seed = 0; seed < 50; seed++)
+        {
+            var sim = new RaftSimulation(3, seed);
+            var leader = sim.ElectLeader();
+            sim.Tick(2);
+            var (granter, candidate) = (sim.Ids.First(id => id != leader.Id), sim.Ids.Last(id => id != leader.Id));
+            sim.Cut(leader.Id, candidate);
+            sim.Tick(2 * ElectionTicks); // the candidate campaigns over and over; the granter still hears the leader
+
+            sim.Crash(granter);
+            sim.Restart(granter);
+            sim.Cut(leader.Id, granter);
+            sim.Tick(2 * ElectionTicks); // throws RaftViolationException if the candidate leads while the old lease holds
+            Assert.NotEqual(RaftRole.Leader, leader.Role);
+        }
+    }
 }
