@@ -20,15 +20,22 @@ public sealed partial class AgentProcess : IAsyncDisposable
     private bool _restarting;
     private TaskCompletionSource _launched = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private AgentProcess(string name, IReadOnlyList<string> args)
+    private AgentProcess(string name, IReadOnlyList<string> args, IReadOnlyList<string> launcher)
     {
         Name = name;
         Args = args;
+        Launcher = launcher;
     }
 
     public string Name { get; }
 
     public IReadOnlyList<string> Args { get; }
+
+    /// <summary>A command the agent runs under (e.g. <c>ip netns exec NAME</c>); empty to run it directly.</summary>
+    public IReadOnlyList<string> Launcher { get; }
+
+    /// <summary>The address its HTTP API listens on (the first client address; loopback when it listens on all).</summary>
+    public string HttpHost { get; private set; } = "127.0.0.1";
 
     public int HttpPort { get; private set; }
 
@@ -37,7 +44,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
 
     public string LanAddress { get; private set; } = "";
 
-    public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
+    public Uri HttpAddress => new($"http://{HttpHost}:{HttpPort}");
 
     public HttpClient Http { get; private set; } = null!;
 
@@ -74,9 +81,12 @@ public sealed partial class AgentProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<AgentProcess> StartAsync(string name, params string[] args)
+    public static Task<AgentProcess> StartAsync(string name, params string[] args) => StartAsync(name, args, []);
+
+    /// <summary>Starts the agent under <paramref name="launcher"/> (a command prefix such as <c>ip netns exec NAME</c>).</summary>
+    public static async Task<AgentProcess> StartAsync(string name, IReadOnlyList<string> args, IReadOnlyList<string> launcher)
     {
-        var agent = new AgentProcess(name, args);
+        var agent = new AgentProcess(name, args, launcher);
         await agent.LaunchAsync();
         agent._launched.TrySetResult();
         return agent;
@@ -171,7 +181,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
     /// <summary>Starts the process and waits (bounded) for its start lines; then follows its output.</summary>
     private async Task LaunchAsync()
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(Launcher.Count > 0 ? Launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -179,6 +189,14 @@ public sealed partial class AgentProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = PeerProcess.RepoRoot,
         };
+        if (Launcher.Count > 0)
+        {
+            foreach (var part in Launcher.Skip(1).Append("dotnet"))
+            {
+                info.ArgumentList.Add(part);
+            }
+        }
+
         info.ArgumentList.Add(PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"));
         info.ArgumentList.Add("agent");
         foreach (var arg in Args)
@@ -198,6 +216,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
         using var timeout = new CancellationTokenSource(StartTimeout);
         int? http = null;
         var dns = -1;
+        var host = "127.0.0.1";
         string? lan = null;
         try
         {
@@ -206,8 +225,9 @@ public sealed partial class AgentProcess : IAsyncDisposable
                 Append(line);
                 if (HttpLine().Match(line) is { Success: true } h)
                 {
-                    http = int.Parse(h.Groups[1].Value, CultureInfo.InvariantCulture);
-                    dns = h.Groups[2].Success ? int.Parse(h.Groups[2].Value, CultureInfo.InvariantCulture) : -1;
+                    host = h.Groups[1].Value is "0.0.0.0" or "" ? "127.0.0.1" : h.Groups[1].Value;
+                    http = int.Parse(h.Groups[2].Value, CultureInfo.InvariantCulture);
+                    dns = h.Groups[3].Success ? int.Parse(h.Groups[3].Value, CultureInfo.InvariantCulture) : -1;
                 }
 
                 if (LanLine().Match(line) is { Success: true } l)
@@ -220,10 +240,11 @@ public sealed partial class AgentProcess : IAsyncDisposable
                     _process = process;
                     LanAddress = lan;
                     DnsPort = dns;
-                    if (port != HttpPort || Http is null)
+                    if (port != HttpPort || host != HttpHost || Http is null)
                     {
                         Http?.Dispose();
                         HttpPort = port;
+                        HttpHost = host;
                         Http = new HttpClient { BaseAddress = HttpAddress, Timeout = TimeSpan.FromSeconds(30) };
                     }
 
@@ -272,7 +293,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"Client Addr: .*\(HTTP: (\d+)(?:, DNS: (-?\d+))?\)")]
+    [GeneratedRegex(@"Client Addr: \[([^\] ]*)[^\]]*\] \(HTTP: (\d+)(?:, DNS: (-?\d+))?\)")]
     private static partial Regex HttpLine();
 
     [GeneratedRegex(@"Cluster Addr: .*\(LAN: ([^,]+),")]
