@@ -184,13 +184,11 @@ public sealed partial class ServerNode
             await ApplyAsync(new Command { Register = register }, cancellationToken);
         }
 
-        // Nodes gossip no longer knows (reaped) but that carry a serfHealth check were members: deregister them.
-        foreach (var (_, check) in state.Checks.PrefixWatch("").Entries)
+        // Nodes gossip reaped (see ReapRule for why "unknown" alone is not enough).
+        var serfChecks = state.Checks.PrefixWatch("").Entries.Select(e => e.Value).Where(c => c.Id == SerfCheckId).Select(c => (c.Node, c.Status));
+        foreach (var node in ReapRule.Reaped(serfChecks, members.Select(m => m.Name), Options.Time.GetUtcNow() - _lanStarted, Options.GossipConvergence))
         {
-            if (check.Id == SerfCheckId && !members.Any(m => string.Equals(m.Name, check.Node, StringComparison.OrdinalIgnoreCase)))
-            {
-                await ApplyAsync(new Command { Deregister = new Deregister { Node = check.Node } }, cancellationToken);
-            }
+            await ApplyAsync(new Command { Deregister = new Deregister { Node = node } }, cancellationToken);
         }
     }
 

@@ -70,6 +70,8 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
 
     public GossipPool Lan { get; private set; } = null!;
 
+    private DateTimeOffset _lanStarted;
+
     /// <summary>host:port of this server's RPC endpoint.</summary>
     public string RpcAddress { get; private set; } = "";
 
@@ -117,6 +119,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
         RpcAddress = $"{Options.AdvertiseAddress}:{port}";
 
         Lan = LanPool.Start(Options, Tags());
+        _lanStarted = Options.Time.GetUtcNow();
 
         if (HasRaftState())
         {

@@ -40,6 +40,13 @@ public sealed record ServerOptions
     /// <summary>A failed server is removed from Raft after this long, if quorum allows.</summary>
     public TimeSpan DeadServerGrace { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long this server's LAN gossip must have run before a catalog node it does not know
+    /// counts as reaped (two of the LAN pool's 30 s push-pull rounds: by then it has every
+    /// member list its peers hold).
+    /// </summary>
+    public TimeSpan GossipConvergence { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Failed non-server members are deregistered after this long (Consul's reconnect_timeout).</summary>
     public TimeSpan ReapFailedAfter { get; init; } = TimeSpan.FromHours(72);
 
