@@ -614,7 +614,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
         {
             // Replaced by a snapshot: whether it committed cannot be told here.
             _proposals.Remove(key, out var pending);
-            pending!.Done.TrySetException(new NotLeaderException(_node!.Leader, AddressOf(_node.Leader)));
+            pending!.Done.TrySetException(new OutcomeUnknownException($"entry {key} was replaced by a snapshot from the leader before it was known to commit"));
         }
     }
 

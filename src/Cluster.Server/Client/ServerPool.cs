@@ -72,27 +72,12 @@ public sealed class ServerPool : IDisposable
             {
                 Demote(server);
                 last = e;
-                if (!idempotent && !NeverConnected(e))
+                if (!idempotent && !RpcOutcome.NeverSent(e))
                 {
                     throw; // it may have been applied: only the caller can tell whether to try again
                 }
             }
         }
-    }
-
-    /// <summary>The connection was refused or never completed: the request did not leave this host.</summary>
-    private static bool NeverConnected(RpcException e)
-    {
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
-                or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable })
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private async Task<string?> NextAsync(HashSet<string> tried, CancellationToken cancellationToken)

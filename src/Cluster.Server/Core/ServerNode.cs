@@ -159,8 +159,9 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
 
     /// <summary>
     /// Replicates a command and returns its result. A follower forwards it to the leader; while
-    /// no leader is known it waits (bounded) for one. A command is sent at most once per leader
-    /// reached, so a timeout is the only ambiguous outcome, as with any RPC.
+    /// no leader is known it waits (bounded) for one. A command is sent again only when it is
+    /// known not to have been applied (the leader refused it, or the connection never opened), so
+    /// a timeout or a call that failed after sending is an error whose outcome is unknown.
     /// </summary>
     public async Task<(ulong Index, CommandResult Result)> ApplyAsync(Command command, CancellationToken cancellationToken = default)
     {
@@ -193,15 +194,25 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
                 {
                     // It stopped leading before it proposed: nothing was applied; find the new leader.
                 }
-                catch (RpcException e) when (e.Status.Code == StatusCode.Unavailable)
+                catch (RpcException e) when (e.Status.Code == StatusCode.Unavailable && RpcOutcome.NeverSent(e))
                 {
                     // Not reached at all: nothing was sent; wait for the cluster to notice.
                     await Task.Delay(TimeSpan.FromMilliseconds(100), Options.Time, timeout.Token).ConfigureAwait(false);
+                }
+                catch (RpcException e) when (e.Status.Code != StatusCode.FailedPrecondition && !cancellationToken.IsCancellationRequested)
+                {
+                    // Sent, then the call failed (a reset, a stalled connection): the leader may have
+                    // applied it. Sending it again could apply a CAS, a lock or a release twice.
+                    throw new NoLeaderException($"The write's outcome is unknown: the leader at {notLeader.LeaderAddress} failed after it was sent ({e.Status.Detail})");
                 }
             }
             catch (NotLeaderException)
             {
                 await WaitOrTimeout(changed, timeout.Token);
+            }
+            catch (OutcomeUnknownException e)
+            {
+                throw new NoLeaderException($"The write's outcome is unknown: {e.Message}");
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -293,7 +304,12 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
         }
         catch (NotLeaderException notLeader)
         {
+            // Not appended, or overwritten before it committed: nothing was applied, so the caller may send it elsewhere.
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"leader={notLeader.LeaderAddress}"));
+        }
+        catch (OutcomeUnknownException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unknown, e.Message)); // never FailedPrecondition: it may have been applied
         }
     }
 
