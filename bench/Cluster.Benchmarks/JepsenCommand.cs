@@ -20,13 +20,33 @@ internal static class JepsenCommand
             return 2;
         }
 
+        // Ctrl-C or SIGTERM ends the run cleanly: servers stopped, namespaces and the bridge removed.
+        using var stop = new CancellationTokenSource();
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+        void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
         var started = Stopwatch.GetTimestamp();
         var (operations, kills, pauses, partitions, violations, undecided) = (0L, 0, 0, 0, 0, 0);
         for (var run = 0; run < runs; run++)
         {
             var options = template with { Seed = template.Seed + run };
             Console.WriteLine($"== run {run + 1}/{runs}: {options.Duration.TotalSeconds:F0} s, {options.Servers} servers, {options.Clients} clients, faults {string.Join(",", options.Faults).ToLowerInvariant()}, seed {options.Seed}");
-            var report = await JepsenRun.RunAsync(options, Console.Out);
+            JepsenReport report;
+            try
+            {
+                report = await JepsenRun.RunAsync(options, Console.Out, stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("jepsen: interrupted; servers stopped and namespaces removed");
+                return 130;
+            }
+
             Console.WriteLine(report.Describe());
             operations += report.History.Count;
             kills += report.FaultCount(FaultKind.Kill);

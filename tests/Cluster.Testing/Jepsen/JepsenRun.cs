@@ -71,11 +71,12 @@ public static class JepsenRun
         var work = options.WorkDirectory ?? Path.Combine(Path.GetTempPath(), $"jepsen-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
         var runId = $"{DateTime.UtcNow:HHmmss}-{options.Seed}";
-        var history = new HistoryRecorder();
+        HistoryRecorder history;
         List<FaultEvent> faults;
         Workload workload;
         await using (var cluster = await JepsenCluster.StartAsync(options.Servers, Path.Combine(work, "servers"), options.Seed))
         {
+            history = new HistoryRecorder(); // times count from here, when the clients start
             workload = new Workload(options, cluster, history, runId);
             var nemesis = new Nemesis(options, cluster, history);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -7,7 +7,7 @@ public sealed record FaultEvent(double At, FaultKind Kind, string What, bool Sta
 
 /// <summary>
 /// Injects faults on a schedule: every <see cref="JepsenOptions.FaultEvery"/> one of the enabled
-/// kinds, aimed at the leader most of the time (<see cref="JepsenOptions.LeaderBias"/>) — SIGKILL
+/// kinds (in rounds that hold each kind once, in a seeded order), aimed at the leader most of the time (<see cref="JepsenOptions.LeaderBias"/>) — SIGKILL
 /// and a restart later, SIGSTOP and SIGCONT later, or a partition that cuts the server off from
 /// the other servers and heals later. Faults overlap (a pause outlasts the interval); a server
 /// already down or paused is not chosen again, and one partition stands at a time.
@@ -16,6 +16,7 @@ public sealed class Nemesis(JepsenOptions options, JepsenCluster cluster, Histor
 {
     private readonly Random _random = new(options.Seed * 7919);
     private readonly List<Task> _undo = [];
+    private readonly List<FaultKind> _round = [];
     private int _partitioned;
 
     public List<FaultEvent> Events { get; } = [];
@@ -48,13 +49,20 @@ public sealed class Nemesis(JepsenOptions options, JepsenCluster cluster, Histor
 
     private async Task InjectAsync(CancellationToken stop)
     {
-        var kinds = options.Faults.Where(k => k != FaultKind.Partition || Volatile.Read(ref _partitioned) == 0).ToList();
-        if (kinds.Count == 0)
+        // Rounds of every enabled kind in a seeded order, so each kind recurs however short the run.
+        if (_round.Count == 0)
+        {
+            _round.AddRange(options.Faults.Distinct().OrderBy(_ => _random.Next()));
+        }
+
+        var at = _round.FindIndex(k => k != FaultKind.Partition || Volatile.Read(ref _partitioned) == 0);
+        if (at < 0)
         {
             return;
         }
 
-        var kind = kinds[_random.Next(kinds.Count)];
+        var kind = _round[at];
+        _round.RemoveAt(at);
         var leader = await cluster.LeaderAsync(stop);
         var candidates = Enumerable.Range(0, options.Servers).Where(cluster.IsRunning).ToList();
         if (candidates.Count == 0)

@@ -129,7 +129,8 @@ public sealed class NetworkLab : IAsyncDisposable
     {
         for (var host = 0; host < _hosts; host++)
         {
-            await TryRunAsync("ip", "netns", "del", Namespace(host)); // takes its end of the veth pair with it
+            await TryRunAsync("ip", "link", "del", Veth(host)); // both ends, even if a process still holds the namespace
+            await TryRunAsync("ip", "netns", "del", Namespace(host));
         }
 
         await TryRunAsync("ip", "link", "del", Bridge);
@@ -140,6 +141,8 @@ public sealed class NetworkLab : IAsyncDisposable
     }
 
     private string Bridge => $"jb{_subnet}";
+
+    private string Veth(int host) => $"jv{_subnet}-{host + 1}";
 
     private async Task BuildAsync()
     {
@@ -157,7 +160,7 @@ public sealed class NetworkLab : IAsyncDisposable
         for (var host = 0; host < _hosts; host++)
         {
             var ns = Namespace(host);
-            var veth = $"jv{_subnet}-{host + 1}";
+            var veth = Veth(host);
             await RunAsync("ip", "netns", "add", ns);
             await RunAsync("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns);
             await RunAsync("ip", "link", "set", veth, "master", Bridge, "up");
