@@ -32,6 +32,7 @@ internal sealed class KeySearch<TState>
     private readonly int[] _requiredEffect;
     private readonly SearchOp[] _optional;
     private readonly Stage[][] _stages;
+    private readonly int[] _changes; // positions where some optional operation changes class, ascending
     private readonly Dictionary<int, int> _optionalById = [];
 
     private readonly Dictionary<EffectKey, int> _effectIds = [];
@@ -56,6 +57,7 @@ internal sealed class KeySearch<TState>
         var deaths = Deaths();
         _requiredEffect = [.. _required.Select(o => EffectOf(Forget(o.Effect, deaths, 0)))];
         _stages = [.. _optional.Select(o => Stages(o.Effect, deaths))];
+        _changes = [.. _stages.SelectMany(s => s.Skip(1)).Select(s => s.From).Distinct().Order()];
     }
 
     public SearchOutcome<TState> Run(IReadOnlyList<StartConfig<TState>>? start = null)
@@ -187,7 +189,7 @@ internal sealed class KeySearch<TState>
 
                 var known = frame.Known.With(i);
                 var at = segment.Lo + known.Prefix;
-                var signature = at == position ? from.Signature : SignatureOf(from.Consumed, at);
+                var signature = ClassesChange(position, at) ? SignatureOf(from.Consumed, at) : from.Signature;
                 var config = new Config(state, from.Consumed, signature);
                 if (known.Prefix == segment.Count)
                 {
@@ -242,8 +244,8 @@ internal sealed class KeySearch<TState>
     /// </summary>
     private List<Config> Closure(Segment segment, Config root, int position, long deadline)
     {
-        var classes = segment.Classes(position, deadline, this);
-        if (classes.Count == 0 || classes.TrueForAll(c => Head(c.Members, root.Consumed) < 0))
+        var moves = segment.Moves(root.State, position, deadline, this);
+        if (moves.TrueForAll(m => Head(m.Members, root.Consumed) < 0))
         {
             return [root];
         }
@@ -258,7 +260,7 @@ internal sealed class KeySearch<TState>
             }
 
             var from = reached[q];
-            foreach (var (cls, members) in classes)
+            foreach (var (cls, members, state) in q == 0 ? moves : segment.Moves(from.State, position, deadline, this))
             {
                 if (q > 0 && _blind[cls])
                 {
@@ -266,13 +268,7 @@ internal sealed class KeySearch<TState>
                 }
 
                 var head = Head(members, from.Consumed);
-                if (head < 0)
-                {
-                    continue;
-                }
-
-                var state = Step(from.State, cls);
-                if (state >= 0)
+                if (head >= 0)
                 {
                     reached.Add(new Config(state, from.Consumed.With(head), from.Signature.Plus(cls)));
                 }
@@ -280,6 +276,22 @@ internal sealed class KeySearch<TState>
         }
 
         return reached.ToList();
+    }
+
+    /// <summary>The classes of optional operations called by <paramref name="deadline"/> that are legal in <paramref name="state"/>, with the state each leaves.</summary>
+    private List<Move> MovesOf(Segment segment, int state, int position, long deadline)
+    {
+        var moves = new List<Move>();
+        foreach (var (cls, members) in segment.Classes(position, deadline, this))
+        {
+            var next = Step(state, cls);
+            if (next >= 0)
+            {
+                moves.Add(new Move(cls, members, next));
+            }
+        }
+
+        return moves;
     }
 
     /// <summary>The optional operations called by <paramref name="deadline"/>, by class at <paramref name="position"/>, each class in call order.</summary>
@@ -314,6 +326,19 @@ internal sealed class KeySearch<TState>
         }
 
         return -1;
+    }
+
+    /// <summary>Whether any optional operation changes class between the two positions (after the first, up to the second).</summary>
+    private bool ClassesChange(int from, int to)
+    {
+        if (to == from || _changes.Length == 0)
+        {
+            return false;
+        }
+
+        var i = Array.BinarySearch(_changes, from + 1);
+        i = i < 0 ? ~i : i;
+        return i < _changes.Length && _changes[i] <= to;
     }
 
     private Signature SignatureOf(Bits consumed, int position)
@@ -437,6 +462,9 @@ internal sealed class KeySearch<TState>
 
     private readonly record struct EffectKey(OpKind Kind, string? Value, string? Expected, bool Succeeded);
 
+    /// <summary>An optional operation of class <see cref="Class"/> (one of <see cref="Members"/>), leaving <see cref="State"/>.</summary>
+    private readonly record struct Move(int Class, int[] Members, int State);
+
     /// <summary>From position <see cref="From"/> on, an optional operation is of class <see cref="Class"/> (an effect id).</summary>
     private readonly record struct Stage(int From, int Class);
 
@@ -459,6 +487,7 @@ internal sealed class KeySearch<TState>
     {
         private readonly Dictionary<(Linearized Known, int State), List<Signature>> _visited = [];
         private readonly Dictionary<(int, long), List<(int Class, int[] Members)>> _classes = [];
+        private readonly Dictionary<(int, int, long), List<Move>> _moves = [];
 
         public int Lo { get; } = lo;
 
@@ -474,6 +503,16 @@ internal sealed class KeySearch<TState>
             }
 
             return classes;
+        }
+
+        public List<Move> Moves(int state, int position, long deadline, KeySearch<TState> search)
+        {
+            if (!_moves.TryGetValue((state, position, deadline), out var moves))
+            {
+                _moves[(state, position, deadline)] = moves = search.MovesOf(this, state, position, deadline);
+            }
+
+            return moves;
         }
 
         /// <summary>
