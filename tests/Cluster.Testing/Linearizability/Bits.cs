@@ -180,3 +180,114 @@ internal sealed class Linearized : IEquatable<Linearized>
 
     public override int GetHashCode() => _hash;
 }
+
+/// <summary>
+/// How many optional operations of each class a configuration has consumed: once called, operations of
+/// one class are interchangeable, so only these counts matter when comparing configurations. Kept as
+/// sorted (class, count) pairs.
+/// </summary>
+internal sealed class Signature : IEquatable<Signature>
+{
+    public static readonly Signature Empty = new([]);
+
+    private readonly long[] _entries; // class << 32 | count, in class order
+    private readonly int _hash;
+
+    private Signature(long[] entries)
+    {
+        _entries = entries;
+        var hash = new HashCode();
+        foreach (var entry in entries)
+        {
+            hash.Add(entry);
+        }
+
+        _hash = hash.ToHashCode();
+    }
+
+    /// <summary>The signature of consumed operations of these classes (in any order, repeats counted).</summary>
+    public static Signature Of(List<int> classes)
+    {
+        if (classes.Count == 0)
+        {
+            return Empty;
+        }
+
+        classes.Sort();
+        var entries = new List<long>();
+        var run = 1;
+        for (var i = 1; i <= classes.Count; i++)
+        {
+            if (i < classes.Count && classes[i] == classes[i - 1])
+            {
+                run++;
+                continue;
+            }
+
+            entries.Add(((long)classes[i - 1] << 32) | (uint)run);
+            run = 1;
+        }
+
+        return new Signature([.. entries]);
+    }
+
+    /// <summary>This signature with one more operation of <paramref name="cls"/> consumed.</summary>
+    public Signature Plus(int cls)
+    {
+        var entries = new List<long>(_entries.Length + 1);
+        var added = false;
+        foreach (var entry in _entries)
+        {
+            var c = (int)(entry >> 32);
+            if (!added && c == cls)
+            {
+                entries.Add(entry + 1);
+                added = true;
+                continue;
+            }
+
+            if (!added && c > cls)
+            {
+                entries.Add(((long)cls << 32) | 1u);
+                added = true;
+            }
+
+            entries.Add(entry);
+        }
+
+        if (!added)
+        {
+            entries.Add(((long)cls << 32) | 1u);
+        }
+
+        return new Signature([.. entries]);
+    }
+
+    /// <summary>True when, for every class, this consumed no more than <paramref name="other"/>: this has at least its options.</summary>
+    public bool IsCoveredBy(Signature other)
+    {
+        var j = 0;
+        foreach (var entry in _entries)
+        {
+            var cls = entry >> 32;
+            while (j < other._entries.Length && (other._entries[j] >> 32) < cls)
+            {
+                j++;
+            }
+
+            if (j == other._entries.Length || (other._entries[j] >> 32) != cls || (uint)other._entries[j] < (uint)entry)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public bool Equals(Signature? other) =>
+        other is not null && _hash == other._hash && _entries.AsSpan().SequenceEqual(other._entries);
+
+    public override bool Equals(object? obj) => Equals(obj as Signature);
+
+    public override int GetHashCode() => _hash;
+}

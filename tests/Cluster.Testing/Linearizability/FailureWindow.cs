@@ -45,7 +45,8 @@ public sealed record FailureWindow(
         }
 
         var lines = Operations.Select(Line).ToList();
-        var pending = PendingBefore.Take(MaxPendingShown).Select(Line).ToList();
+        // The latest pending operations are the likeliest to matter.
+        var pending = PendingBefore.Skip(PendingBefore.Count - Math.Min(PendingBefore.Count, MaxPendingShown)).Select(Line).ToList();
         var actionWidth = lines.Concat(pending).Select(l => l.Action.Length).DefaultIfEmpty(0).Max();
         var resultWidth = lines.Concat(pending).Select(l => l.Result.Length).DefaultIfEmpty(0).Max();
         foreach (var line in lines)
@@ -56,14 +57,14 @@ public sealed record FailureWindow(
         if (PendingBefore.Count > 0)
         {
             text.Append("\n  pending from before the window, may take effect in it:");
+            if (PendingBefore.Count > MaxPendingShown)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\n    … {PendingBefore.Count - MaxPendingShown} earlier ones, then");
+            }
+
             foreach (var line in pending)
             {
                 text.Append('\n').Append(Format(line, actionWidth, resultWidth));
-            }
-
-            if (PendingBefore.Count > MaxPendingShown)
-            {
-                text.Append(CultureInfo.InvariantCulture, $"\n    … and {PendingBefore.Count - MaxPendingShown} more");
             }
         }
 

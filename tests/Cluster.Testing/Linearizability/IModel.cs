@@ -31,6 +31,24 @@ public interface IModel<TState>
     /// </summary>
     bool IsBlind(Operation operation) => false;
 
+    /// <summary>
+    /// The values whose presence in the state decides whether <paramref name="operation"/> is legal and
+    /// what it leaves; null when the model cannot say, and then the checker forgets nothing for the key.
+    /// </summary>
+    /// <remarks>
+    /// A value that no operation still to be linearized observes is dead. Writes of dead values are
+    /// interchangeable, which keeps operations of unknown outcome that nobody will observe from
+    /// multiplying the configurations (each could explain a failed cas, say).
+    /// </remarks>
+    IReadOnlyCollection<string>? Observes(Operation operation) => null;
+
+    /// <summary>
+    /// The operation with the values <paramref name="dead"/> holds for replaced by one stand-in that no
+    /// operation observes. On every state it must be legal exactly when the original is, and leave a
+    /// state that differs from the original's only in dead values.
+    /// </summary>
+    Operation Forget(Operation operation, Func<string, bool> dead) => operation;
+
     /// <summary>A state in words for reports, e.g. "the value 2122" or "held by session s3".</summary>
     string Describe(TState state);
 }

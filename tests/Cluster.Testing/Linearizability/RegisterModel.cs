@@ -8,6 +8,9 @@ namespace Cluster.Testing.Linearizability;
 /// </summary>
 public sealed class RegisterModel : IModel<string?>
 {
+    /// <summary>Stands for every value that no operation still to come observes.</summary>
+    private const string Unread = "\u0000unread";
+
     public static readonly RegisterModel Instance = new();
 
     public string Name => "register";
@@ -37,5 +40,41 @@ public sealed class RegisterModel : IModel<string?>
 
     public bool IsBlind(Operation operation) => operation?.Kind == OpKind.Write;
 
-    public string Describe(string? state) => state is null ? "the key absent" : $"the value {state}";
+    /// <summary>A read observes the value it returned, a cas the value it expected; a write observes nothing.</summary>
+    public IReadOnlyCollection<string>? Observes(Operation operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        if (operation.Value == Unread || operation.Expected == Unread)
+        {
+            return null; // the stand-in is taken; stay exact
+        }
+
+        var observed = operation.Kind switch
+        {
+            OpKind.Read => operation.Value,
+            OpKind.Cas => operation.Expected,
+            _ => null,
+        };
+        return observed is null ? [] : [observed];
+    }
+
+    /// <summary>
+    /// A dead value behaves like every other one: reads and successful cas operations fail on it,
+    /// failed ones pass. So writing it is writing the stand-in.
+    /// </summary>
+    public Operation Forget(Operation operation, Func<string, bool> dead)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(dead);
+        return operation.Kind is OpKind.Write or OpKind.Cas && operation.Value is { } value && value != Unread && dead(value)
+            ? operation with { Value = Unread }
+            : operation;
+    }
+
+    public string Describe(string? state) => state switch
+    {
+        null => "the key absent",
+        Unread => "a value nothing read later",
+        _ => $"the value {state}",
+    };
 }

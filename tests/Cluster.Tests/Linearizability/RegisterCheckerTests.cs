@@ -257,6 +257,41 @@ public sealed class RegisterCheckerTests
         AssertNotLinearizable(bad, bad.Last.Id);
     }
 
+    [Theory]
+    [InlineData(10, true)]
+    [InlineData(11, false)]
+    public void Unknown_writes_nobody_will_read_again_are_interchangeable_but_each_takes_effect_once(int rounds, bool linearizable)
+    {
+        // Ten unknown writes of values that a cas (which failed) expected before them, and nothing after.
+        var history = new HistoryBuilder();
+        for (var i = 0; i < 10; i++)
+        {
+            history.Cas(1, $"x{i}", "z", false, 2 * i, (2 * i) + 1);
+        }
+
+        for (var i = 0; i < 10; i++)
+        {
+            history.UnknownWrite(100 + i, $"x{i}", 30 + i);
+        }
+
+        // Each round's cas fails on the value just written: only one of the unknown writes can explain
+        // it, any one of them, but each only once.
+        for (var j = 0; j < rounds; j++)
+        {
+            var t = 100 + (j * 20);
+            history.Write(2, $"k{j}", t, t + 5).Cas(3, $"k{j}", "z", false, t + 10, t + 15);
+        }
+
+        var result = Check(history);
+        Assert.True(result.Verdict == (linearizable ? Verdict.Linearizable : Verdict.NotLinearizable), result.Describe());
+        // Were dead values not forgotten, which writes were used would set configurations apart: C(10, j) of them.
+        Assert.True(result.Keys[0].MaxConfigurations <= 2, result.Describe());
+        if (!linearizable)
+        {
+            Assert.Equal(history.Last, result.Keys[0].Window!.Blocking);
+        }
+    }
+
     [Fact]
     public void A_search_out_of_time_says_unknown_never_linearizable()
     {
