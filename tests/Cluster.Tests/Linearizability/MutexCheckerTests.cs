@@ -4,27 +4,10 @@ namespace Cluster.Tests.Linearizability;
 
 public sealed class MutexCheckerTests
 {
-    private static CheckResult Check(HistoryBuilder history) => LinearizabilityChecker.Check(history.Build(), MutexModel.Instance);
+    private static void AssertLinearizable(HistoryBuilder history) => CheckerAsserts.AssertLinearizable(MutexModel.Instance, history);
 
-    private static void AssertLinearizable(HistoryBuilder history)
-    {
-        var result = Check(history);
-        Assert.True(result.Verdict == Verdict.Linearizable, result.Describe());
-    }
-
-    private static FailureWindow AssertNotLinearizable(HistoryBuilder history, params int[] inWindow)
-    {
-        var result = Check(history);
-        Assert.True(result.Verdict == Verdict.NotLinearizable, result.Describe());
-        var window = result.Keys.Single(k => k.Verdict == Verdict.NotLinearizable).Window!;
-        Assert.Null(window.Note);
-        foreach (var id in inWindow)
-        {
-            Assert.Contains(window.Operations, o => o.Id == id);
-        }
-
-        return window;
-    }
+    private static FailureWindow AssertNotLinearizable(HistoryBuilder history, params int[] inWindow) =>
+        CheckerAsserts.AssertNotLinearizable(MutexModel.Instance, history, inWindow);
 
     [Fact]
     public void A_sequential_lock_history_is_linearizable() =>

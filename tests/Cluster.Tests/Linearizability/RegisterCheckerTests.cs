@@ -6,26 +6,10 @@ public sealed class RegisterCheckerTests
 {
     private static CheckResult Check(HistoryBuilder history) => LinearizabilityChecker.Check(history.Build(), RegisterModel.Instance);
 
-    private static void AssertLinearizable(HistoryBuilder history)
-    {
-        var result = Check(history);
-        Assert.True(result.Verdict == Verdict.Linearizable, result.Describe());
-    }
+    private static void AssertLinearizable(HistoryBuilder history) => CheckerAsserts.AssertLinearizable(RegisterModel.Instance, history);
 
-    private static FailureWindow AssertNotLinearizable(HistoryBuilder history, params int[] inWindow)
-    {
-        var result = Check(history);
-        Assert.True(result.Verdict == Verdict.NotLinearizable, result.Describe());
-        var window = Assert.Single(result.Keys, k => k.Verdict == Verdict.NotLinearizable).Window;
-        Assert.NotNull(window);
-        Assert.Null(window.Note);
-        foreach (var id in inWindow)
-        {
-            Assert.Contains(window.Operations, o => o.Id == id);
-        }
-
-        return window;
-    }
+    private static FailureWindow AssertNotLinearizable(HistoryBuilder history, params int[] inWindow) =>
+        CheckerAsserts.AssertNotLinearizable(RegisterModel.Instance, history, inWindow);
 
     [Fact]
     public void An_empty_history_is_linearizable()
