@@ -124,6 +124,12 @@ public sealed class KvClient : IDisposable
         {
             return (KvOutcome.Unknown($"lost: {e.Message}"), null);
         }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            // The handler lets a few socket errors through unwrapped (a connection reset just as it
+            // opened); where in the exchange they came from is not said, so the outcome is unknown.
+            return (KvOutcome.Unknown($"lost: {e.GetType().Name}: {e.Message}"), null);
+        }
         catch (OperationCanceledException)
         {
             return (KvOutcome.Unknown("timed out"), null);

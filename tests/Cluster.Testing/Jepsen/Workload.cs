@@ -100,22 +100,31 @@ public sealed class Workload(JepsenOptions options, JepsenCluster cluster, Histo
         var holds = false;
         while (!stop.IsCancellationRequested)
         {
-            OpStatus last;
-            if (random.NextDouble() < options.LockShare)
+            var last = OpStatus.Unknown;
+            try
             {
-                session ??= await kv.CreateSessionAsync($"jepsen-{client}");
-                if (session is null)
+                if (random.NextDouble() < options.LockShare)
                 {
-                    last = OpStatus.Failed;
+                    session ??= await kv.CreateSessionAsync($"jepsen-{client}");
+                    if (session is null)
+                    {
+                        last = OpStatus.Failed;
+                    }
+                    else
+                    {
+                        (last, holds) = await LockOpAsync(kv, random, process, session, holds);
+                    }
                 }
                 else
                 {
-                    (last, holds) = await LockOpAsync(kv, random, process, session, holds);
+                    last = await RegisterOpAsync(kv, random, process);
                 }
             }
-            else
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
             {
-                last = await RegisterOpAsync(kv, random, process);
+                // An answer the client could not read (transport failures are outcomes, not errors):
+                // shown in the report, and the run goes on as a new process.
+                Report($"client {client}: {e.GetType().Name}: {e.Message}");
             }
 
             if (last == OpStatus.Unknown)
@@ -204,17 +213,22 @@ public sealed class Workload(JepsenOptions options, JepsenCluster cluster, Histo
         var returned = history.Now();
         if (outcome.Status == OpStatus.Failed && outcome.Error.StartsWith('4'))
         {
-            lock (Errors)
-            {
-                if (Errors.Count < 10)
-                {
-                    Errors.Add($"{kind} {key}: {outcome.Error}");
-                }
-            }
+            Report($"{kind} {key}: {outcome.Error}");
         }
 
         var result = kind == OpKind.Read ? outcome.Value : value;
         history.Add(id => new Operation(id, process, key, kind, result, expected, outcome.Succeeded, call, returned, outcome.Status, detail));
+    }
+
+    private void Report(string error)
+    {
+        lock (Errors)
+        {
+            if (Errors.Count < 10)
+            {
+                Errors.Add(error);
+            }
+        }
     }
 
     private string NextValue() => Interlocked.Increment(ref _nextValue).ToString(CultureInfo.InvariantCulture);
