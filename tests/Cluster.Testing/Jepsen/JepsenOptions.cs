@@ -57,8 +57,8 @@ public sealed record JepsenOptions
     /// </summary>
     public bool StaleReads { get; init; }
 
-    /// <summary>Time the checker may spend on one key before it answers "unknown".</summary>
-    public TimeSpan CheckBudget { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Search steps the checker may take on one key before it answers "unknown" (see <see cref="Linearizability.CheckOptions.StepsPerKey"/>).</summary>
+    public long CheckSteps { get; init; } = Linearizability.CheckOptions.Default.StepsPerKey;
 
     /// <summary>Where data directories and the recorded history go (a temporary directory if null).</summary>
     public string? WorkDirectory { get; init; }

@@ -53,7 +53,7 @@ public sealed record JepsenReport(
     {
         Verdict.Linearizable => "linearizable",
         Verdict.NotLinearizable => "NOT LINEARIZABLE",
-        _ => "unknown (the checker ran out of time)",
+        _ => "unknown (the checker ran out of its step budget)",
     };
 }
 
@@ -102,14 +102,17 @@ public static class JepsenRun
 
         var recorded = new History(history.Snapshot());
         var file = Path.Combine(work, "history.jsonl");
-        await using (var writer = File.CreateText(file))
-        {
-            recorded.WriteJsonLines(writer);
-        }
-
-        var check = new CheckOptions { BudgetPerKey = options.CheckBudget };
-        var registers = LinearizabilityChecker.Check(new History(recorded.Where(o => o.Key.Contains("/r", StringComparison.Ordinal))), new RegisterModel(), check, cancellationToken);
-        var locks = LinearizabilityChecker.Check(new History(recorded.Where(o => o.Key.Contains("/lock", StringComparison.Ordinal))), new MutexModel(), check, cancellationToken);
+        recorded.Save(file);
+        var (registers, locks) = Check(recorded, new CheckOptions { StepsPerKey = options.CheckSteps }, cancellationToken);
         return new JepsenReport(options, recorded, faults, registers, locks, workload.Errors, file);
+    }
+
+    /// <summary>Checks a run's history: register keys against the register model, lock keys against the mutex model.</summary>
+    public static (CheckResult Registers, CheckResult Locks) Check(History history, CheckOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var registers = LinearizabilityChecker.Check(new History(history.Where(o => Workload.IsRegister(o.Key))), RegisterModel.Instance, options, cancellationToken);
+        var locks = LinearizabilityChecker.Check(new History(history.Where(o => !Workload.IsRegister(o.Key))), MutexModel.Instance, options, cancellationToken);
+        return (registers, locks);
     }
 }

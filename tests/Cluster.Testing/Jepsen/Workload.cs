@@ -61,6 +61,9 @@ public sealed class Workload(JepsenOptions options, JepsenCluster cluster, Histo
 
     public KeySpace Locks { get; } = new($"jepsen/{runId}/lock", 1, options.OpsPerKey);
 
+    /// <summary>Register keys end in <c>/r</c> and a number; lock keys in <c>/lock</c> and a number.</summary>
+    public static bool IsRegister(string key) => !key.Contains("/lock", StringComparison.Ordinal);
+
     /// <summary>Client errors worth showing (first few): refusals that mean the harness asked wrongly.</summary>
     public List<string> Errors { get; } = [];
 

@@ -9,7 +9,7 @@ public enum Verdict
     Linearizable,
     NotLinearizable,
 
-    /// <summary>The search ran out of its time budget before it could decide.</summary>
+    /// <summary>The search ran out of its step budget before it could decide.</summary>
     Unknown,
 }
 
@@ -34,11 +34,14 @@ public sealed record KeyResult(
     string Message,
     FailureWindow? Window = null)
 {
+    /// <summary>Search steps the verdict took (the narrowing of a failure window not counted): the checker's work, the same on any machine.</summary>
+    public long Steps { get; init; }
+
     public string Describe()
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"key {Key}: {Words(Verdict)} ({Operations} ops, {Checked} checked, {Segments} segments, at most {MaxConfigurations} configurations, {Elapsed.TotalSeconds:0.000} s)");
+            $"key {Key}: {Words(Verdict)} ({Operations} ops, {Checked} checked, {Segments} segments, at most {MaxConfigurations} configurations, {Steps:N0} steps, {Elapsed.TotalSeconds:0.000} s)");
         if (Verdict != Verdict.Linearizable)
         {
             text.Append("; ").Append(Message);

@@ -98,7 +98,7 @@ internal sealed class KeySearch<TState>
             }
             catch (BudgetExhaustedException)
             {
-                return new SearchOutcome<TState>(SearchStatus.OutOfTime, segments.Count, s, maxConfigs, null);
+                return new SearchOutcome<TState>(SearchStatus.OutOfSteps, segments.Count, s, maxConfigs, null);
             }
 
             if (next.Count == 0)

@@ -8,11 +8,15 @@ public sealed record CheckOptions
 {
     public static CheckOptions Default { get; } = new();
 
-    /// <summary>The search time allowed per key; past it the key's verdict is <see cref="Verdict.Unknown"/>.</summary>
-    public TimeSpan BudgetPerKey { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// The search steps allowed per key; past them the key's verdict is <see cref="Verdict.Unknown"/>.
+    /// Counted in steps, not seconds, so a verdict never depends on how busy the machine is. The
+    /// densest simulated history takes under a million (scripts/bench-checker: about 2 µs a step).
+    /// </summary>
+    public long StepsPerKey { get; init; } = 50_000_000;
 
-    /// <summary>The time allowed per failing key to narrow its failure window; past it the whole failing segment is reported.</summary>
-    public TimeSpan NarrowingBudgetPerKey { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The steps allowed per failing key to narrow its failure window; past them the whole failing segment is reported.</summary>
+    public long NarrowingStepsPerKey { get; init; } = 50_000_000;
 
     /// <summary>Keys checked at once.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
@@ -61,22 +65,23 @@ public static class LinearizabilityChecker
             .Where(o => o.Status != OpStatus.Failed && !(o.Status == OpStatus.Unknown && o.Kind == OpKind.Read))
             .Select(SearchOp.Of)
             .ToList();
-        var outcome = new KeySearch<TState>(model, ops, new Budget(options.BudgetPerKey, cancellation)).Run();
+        var budget = new Budget(options.StepsPerKey, cancellation);
+        var outcome = new KeySearch<TState>(model, ops, budget).Run();
         switch (outcome.Status)
         {
             case SearchStatus.Linearizable:
                 return Result(Verdict.Linearizable, "every operation fits one legal order");
-            case SearchStatus.OutOfTime:
+            case SearchStatus.OutOfSteps:
                 return Result(Verdict.Unknown, string.Create(CultureInfo.InvariantCulture,
-                    $"the search ran out of its {options.BudgetPerKey.TotalSeconds:0.###} s budget in segment {outcome.Searched + 1} of {outcome.Segments}"));
+                    $"the search ran out of its budget of {options.StepsPerKey:N0} steps in segment {outcome.Searched + 1} of {outcome.Segments}"));
             default:
                 var failure = outcome.Failure!;
-                var window = WindowFinder.Find(key, model, ops, failure, new Budget(options.NarrowingBudgetPerKey, cancellation));
+                var window = WindowFinder.Find(key, model, ops, failure, new Budget(options.NarrowingStepsPerKey, cancellation));
                 return Result(Verdict.NotLinearizable, string.Create(CultureInfo.InvariantCulture,
                     $"segment {failure.Index + 1} of {outcome.Segments} has no legal order from any state possible before it"), window);
         }
 
         KeyResult Result(Verdict verdict, string message, FailureWindow? window = null) =>
-            new(key, verdict, operations.Count, ops.Count, outcome.Segments, outcome.MaxConfigurations, clock.Elapsed, message, window);
+            new(key, verdict, operations.Count, ops.Count, outcome.Segments, outcome.MaxConfigurations, clock.Elapsed, message, window) { Steps = budget.Used };
     }
 }

@@ -25,7 +25,7 @@ internal enum SearchStatus
 {
     Linearizable,
     NotLinearizable,
-    OutOfTime,
+    OutOfSteps,
 }
 
 /// <summary>How a search over one key ended.</summary>

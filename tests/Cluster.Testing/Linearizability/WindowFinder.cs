@@ -26,7 +26,7 @@ internal static class WindowFinder
         }
         catch (BudgetExhaustedException)
         {
-            return Whole(key, model, failure, pool, "narrowing ran out of time; this is the whole failing segment");
+            return Whole(key, model, failure, pool, "narrowing ran out of its step budget; this is the whole failing segment");
         }
     }
 
@@ -95,7 +95,7 @@ internal static class WindowFinder
         IModel<TState> model, List<SearchOp> ops, IReadOnlyList<StartConfig<TState>> start, Budget budget)
     {
         var outcome = new KeySearch<TState>(model, ops, budget).Run(start);
-        return outcome.Status == SearchStatus.OutOfTime ? throw new BudgetExhaustedException() : outcome;
+        return outcome.Status == SearchStatus.OutOfSteps ? throw new BudgetExhaustedException() : outcome;
     }
 
     private static List<string> States<TState>(IModel<TState> model, IReadOnlyList<StartConfig<TState>> configs) =>

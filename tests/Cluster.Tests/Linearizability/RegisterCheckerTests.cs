@@ -280,10 +280,10 @@ public sealed class RegisterCheckerTests
     public void A_search_out_of_time_says_unknown_never_linearizable()
     {
         var history = new HistoryBuilder("a").Write(1, "1", 0, 10).Read(2, "1", 20, 30).On("b").Write(1, "1", 0, 10).Build();
-        var result = LinearizabilityChecker.Check(history, RegisterModel.Instance, new CheckOptions { BudgetPerKey = TimeSpan.Zero });
+        var result = LinearizabilityChecker.Check(history, RegisterModel.Instance, new CheckOptions { StepsPerKey = 0 });
         Assert.Equal(Verdict.Unknown, result.Verdict);
         Assert.All(result.Keys, k => Assert.Equal(Verdict.Unknown, k.Verdict));
-        Assert.Contains("ran out of its 0 s budget", result.Keys[0].Message);
+        Assert.Contains("ran out of its budget of 0 steps", result.Keys[0].Message);
     }
 
     [Fact]
@@ -293,7 +293,7 @@ public sealed class RegisterCheckerTests
             .Write(1, "1", 0, 10)
             .Read(2, "2", 5, 20)
             .Build();
-        var result = LinearizabilityChecker.Check(history, RegisterModel.Instance, new CheckOptions { NarrowingBudgetPerKey = TimeSpan.Zero });
+        var result = LinearizabilityChecker.Check(history, RegisterModel.Instance, new CheckOptions { NarrowingStepsPerKey = 0 });
         Assert.Equal(Verdict.NotLinearizable, result.Verdict);
         var window = result.Keys[0].Window!;
         Assert.NotNull(window.Note);

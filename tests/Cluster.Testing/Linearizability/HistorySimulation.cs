@@ -1,9 +1,7 @@
-using Cluster.Testing.Linearizability;
-
-namespace Cluster.Tests.Linearizability;
+namespace Cluster.Testing.Linearizability;
 
 /// <summary>How simulated clients behave.</summary>
-internal sealed record SimulationOptions
+public sealed record HistorySimulationOptions
 {
     public int Clients { get; init; } = 6;
 
@@ -30,11 +28,11 @@ internal sealed record SimulationOptions
 /// operation of unknown outcome takes effect at a random later time, or never; its process is
 /// replaced by a new one, as in Jepsen.
 /// </summary>
-internal static class Simulation
+public static class HistorySimulation
 {
     private const long Millisecond = 1_000_000;
 
-    public static History Register(int seed, SimulationOptions options)
+    public static History Register(int seed, HistorySimulationOptions options)
     {
         var random = new Random(seed);
         var written = options.Keys.ToDictionary(k => k, _ => new List<string>());
@@ -93,7 +91,7 @@ internal static class Simulation
     /// replaced, and its successor first releases the old session (as a harness would destroy it).
     /// Unknown operations here take effect before that cleanup or never, or the lock would stay held.
     /// </summary>
-    public static History Lock(int seed, SimulationOptions options)
+    public static History Lock(int seed, HistorySimulationOptions options)
     {
         var random = new Random(seed);
         var drafts = Drafts(random, options, draft =>
@@ -195,7 +193,7 @@ internal static class Simulation
     /// With <paramref name="lockCleanup"/>, a replaced process's session is first released on every
     /// key (those releases always complete), and unknown outcomes take effect before the cleanup.
     /// </summary>
-    private static List<Draft> Drafts(Random random, SimulationOptions options, Action<Draft> choose, bool lockCleanup = false)
+    private static List<Draft> Drafts(Random random, HistorySimulationOptions options, Action<Draft> choose, bool lockCleanup = false)
     {
         var clocks = new long[options.Clients];
         var processes = Enumerable.Range(0, options.Clients).ToArray();
