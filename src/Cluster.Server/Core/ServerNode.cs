@@ -199,7 +199,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
                     // Not reached at all: nothing was sent; wait for the cluster to notice.
                     await Task.Delay(TimeSpan.FromMilliseconds(100), Options.Time, timeout.Token).ConfigureAwait(false);
                 }
-                catch (RpcException e) when (e.Status.Code != StatusCode.FailedPrecondition && !cancellationToken.IsCancellationRequested)
+                catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
                 {
                     // Sent, then the call failed (a reset, a stalled connection): the leader may have
                     // applied it. Sending it again could apply a CAS, a lock or a release twice.

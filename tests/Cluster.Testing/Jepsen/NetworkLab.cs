@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Cluster.Testing.Jepsen;
@@ -184,23 +183,7 @@ public sealed class NetworkLab : IAsyncDisposable
 
     private static async Task<string> RunAsync(params string[] args)
     {
-        var info = new ProcessStartInfo(args[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args.Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {args[0]}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            var error = (await stderr).Trim();
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{string.Join(' ', args)} failed ({process.ExitCode}): {error}"));
-        }
-
-        return await stdout;
+        var (exitCode, stdout, stderr) = await PeerProcess.RunAsync(args[0], args[1..], TimeSpan.FromSeconds(30));
+        return exitCode == 0 ? stdout : throw new InvalidOperationException($"{string.Join(' ', args)} failed ({exitCode}): {stderr.Trim()}");
     }
 }
