@@ -12,7 +12,7 @@ using Google.Protobuf;
 namespace Cluster.Benchmarks;
 
 /// <summary>
-/// Three Raft servers (tests/Cluster.RaftNode) on loopback with fsync on, and beside them in
+/// Three Raft servers (Cluster.RaftNode) on loopback with fsync on, and beside them in
 /// the same run: the disk's fsync ceiling (a probe, and fio when installed), the loopback round
 /// trip, and etcd 3.4 (three members) taking puts of the same size from the same load
 /// generator at the same concurrency. Then leader failover: SIGKILL to the first accepted write.

@@ -197,7 +197,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
             }
         }
 
-        info.ArgumentList.Add(PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"));
+        info.ArgumentList.Add(PeerProcess.BuiltDll("Cluster.Cli", "cluster"));
         info.ArgumentList.Add("agent");
         foreach (var arg in Args)
         {

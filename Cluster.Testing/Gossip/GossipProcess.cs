@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Cluster.Testing.Gossip;
 
 /// <summary>
-/// A gossip pool member in a process of its own (tests/Cluster.GossipNode) on loopback. Every
+/// A gossip pool member in a process of its own (Cluster.GossipNode) on loopback. Every
 /// line it prints is kept with the moment it arrived, so a test waits for lines (never polls)
 /// and can tell when each member noticed something.
 /// </summary>
@@ -37,7 +37,7 @@ public sealed class GossipProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(PeerProcess.BuiltDll("tests/Cluster.GossipNode", "Cluster.GossipNode"));
+        info.ArgumentList.Add(PeerProcess.BuiltDll("Cluster.GossipNode", "Cluster.GossipNode"));
         info.ArgumentList.Add("--name");
         info.ArgumentList.Add(name);
         foreach (var arg in args)

@@ -3,7 +3,7 @@ using Cluster.Testing.Raft.Wire;
 
 namespace Cluster.Testing.Raft;
 
-/// <summary>The test node's client API methods (tests/Cluster.RaftNode serves them).</summary>
+/// <summary>The test node's client API methods (Cluster.RaftNode serves them).</summary>
 public static class RaftKv
 {
     private const string Service = "cluster.raft.kv.v1.Kv";

@@ -7,7 +7,7 @@ using Google.Protobuf;
 namespace Cluster.Testing.Raft;
 
 /// <summary>
-/// Raft servers as real processes on loopback (tests/Cluster.RaftNode), each with its own data
+/// Raft servers as real processes on loopback (Cluster.RaftNode), each with its own data
 /// directory and port, kept across SIGKILL and restart; plus a client that finds the leader.
 /// </summary>
 public sealed class RaftProcessCluster : IAsyncDisposable
@@ -52,7 +52,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
         return cluster;
     }
 
-    public static string NodeDll() => PeerProcess.BuiltDll("tests/Cluster.RaftNode", "Cluster.RaftNode");
+    public static string NodeDll() => PeerProcess.BuiltDll("Cluster.RaftNode", "Cluster.RaftNode");
 
     /// <summary>SIGKILL: no shutdown, whatever was not fsynced is gone.</summary>
     public async Task KillAsync(ulong id)

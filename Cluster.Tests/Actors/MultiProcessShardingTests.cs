@@ -48,7 +48,7 @@ public sealed class MultiProcessShardingTests : IAsyncLifetime
     {
         // Same configuration as this test assembly (bin/<Configuration>/net10.0).
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        return Path.Combine(PeerProcess.RepoRoot, "tests", "Cluster.ShardNode", "bin", configuration, "net10.0", "Cluster.ShardNode.dll");
+        return Path.Combine(PeerProcess.RepoRoot, "Cluster.ShardNode", "bin", configuration, "net10.0", "Cluster.ShardNode.dll");
     }
 
     private async Task<PeerProcess> StartNodeAsync(params string[] args)

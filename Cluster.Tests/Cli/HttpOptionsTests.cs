@@ -85,7 +85,7 @@ public sealed class HttpOptionsTests : IAsyncLifetime
     public async Task The_executable_talks_to_the_agent_as_a_user_runs_it()
     {
         _agent.Answer("GET", "/v1/kv/greeting", """[{"Key":"greeting","Value":"aGVsbG8="}]""");
-        var dll = PeerProcess.BuiltDll("src/Cluster.Cli", "cluster");
+        var dll = PeerProcess.BuiltDll("Cluster.Cli", "cluster");
         var found = await PeerProcess.RunAsync("dotnet", [dll, "kv", "get", "-http-addr", _agent.Address, "greeting"], TimeSpan.FromSeconds(60));
         Assert.Equal((0, "hello\n", ""), found);
 

@@ -7,7 +7,7 @@ namespace Cluster.Tests.Cli;
 public sealed class KeygenTests
 {
     private static async Task<(int Exit, string Stdout, string Stderr)> ClusterAsync(params string[] args) =>
-        await PeerProcess.RunAsync("dotnet", [PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"), .. args], TimeSpan.FromSeconds(60));
+        await PeerProcess.RunAsync("dotnet", [PeerProcess.BuiltDll("Cluster.Cli", "cluster"), .. args], TimeSpan.FromSeconds(60));
 
     [Fact]
     public async Task Keygen_prints_a_fresh_32_byte_key_that_a_keyring_accepts()

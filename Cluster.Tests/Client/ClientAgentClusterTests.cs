@@ -56,7 +56,7 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
         // `cluster members` from a client lists them all.
         var (exit, stdout, stderr) = await PeerProcess.RunAsync(
             "dotnet",
-            [PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"), "members", $"-http-addr=127.0.0.1:{_cluster.Clients[1].HttpPort}"],
+            [PeerProcess.BuiltDll("Cluster.Cli", "cluster"), "members", $"-http-addr=127.0.0.1:{_cluster.Clients[1].HttpPort}"],
             TimeSpan.FromSeconds(60));
         Assert.True(exit == 0, stderr);
         foreach (var name in new[] { "s1", "s2", "s3", "c1", "c2", "c3" })
@@ -93,7 +93,7 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
         // The real Consul clients run every scenario against a client agent.
         var python = PeerProcess.RunAsync(
             "/usr/bin/python3",
-            [Path.Combine(PeerProcess.RepoRoot, "tests", "clients", "python_consul_test.py"), "127.0.0.1", c2.HttpPort.ToString(CultureInfo.InvariantCulture)],
+            [Path.Combine(PeerProcess.RepoRoot, "clients", "python_consul_test.py"), "127.0.0.1", c2.HttpPort.ToString(CultureInfo.InvariantCulture)],
             TimeSpan.FromMinutes(3));
         var npm = PeerProcess.RunAsync(
             "node",

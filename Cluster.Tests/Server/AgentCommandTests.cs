@@ -16,7 +16,7 @@ public sealed class AgentCommandTests : IDisposable
     {
         var bad = Path.Combine(_dir, "bad.hcl");
         await File.WriteAllTextAsync(bad, "service {\n  name = \"web\"\n  port = \"eighty\"\n}\n");
-        var (exit, stdout, stderr) = await PeerProcess.RunAsync("dotnet", [PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"), "agent", "-dev", $"-config-file={bad}"], TimeSpan.FromSeconds(60));
+        var (exit, stdout, stderr) = await PeerProcess.RunAsync("dotnet", [PeerProcess.BuiltDll("Cluster.Cli", "cluster"), "agent", "-dev", $"-config-file={bad}"], TimeSpan.FromSeconds(60));
         Assert.Equal(1, exit);
         Assert.Contains($"{bad}:3:10:", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("agent running", stdout, StringComparison.Ordinal);

@@ -24,7 +24,7 @@ public sealed class RealClientClusterTests : IAsyncLifetime
         var followers = _cluster.Servers.Where(s => s != _leader).ToList();
         var python = PeerProcess.RunAsync(
             "/usr/bin/python3",
-            [Path.Combine(PeerProcess.RepoRoot, "tests", "clients", "python_consul_test.py"), "127.0.0.1", followers[0].HttpPort.ToString(CultureInfo.InvariantCulture)],
+            [Path.Combine(PeerProcess.RepoRoot, "clients", "python_consul_test.py"), "127.0.0.1", followers[0].HttpPort.ToString(CultureInfo.InvariantCulture)],
             TimeSpan.FromMinutes(3));
         var npm = PeerProcess.RunAsync(
             "node",

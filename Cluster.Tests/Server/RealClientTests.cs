@@ -24,7 +24,7 @@ public sealed class RealClientTests(DevAgentFixture fixture) : IClassFixture<Dev
     {
         var (exit, stdout, stderr) = await PeerProcess.RunAsync(
             "/usr/bin/python3",
-            [Path.Combine(PeerProcess.RepoRoot, "tests", "clients", "python_consul_test.py"), "127.0.0.1", _agent.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            [Path.Combine(PeerProcess.RepoRoot, "clients", "python_consul_test.py"), "127.0.0.1", _agent.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             TimeSpan.FromMinutes(2));
         Assert.True(exit == 0, $"python3-consul failed ({exit}):\n{stdout}\n{stderr}\n--- agent ---\n{_agent.Output}");
         Assert.Contains("all scenarios passed", stdout, StringComparison.Ordinal);
@@ -47,7 +47,7 @@ public sealed class RealClientTests(DevAgentFixture fixture) : IClassFixture<Dev
     {
         var address = $"-http-addr=127.0.0.1:{_agent.HttpPort}";
         async Task<(int Exit, string Stdout, string Stderr)> Cli(params string[] args) =>
-            await PeerProcess.RunAsync("dotnet", [PeerProcess.BuiltDll("src/Cluster.Cli", "cluster"), .. args], TimeSpan.FromSeconds(60));
+            await PeerProcess.RunAsync("dotnet", [PeerProcess.BuiltDll("Cluster.Cli", "cluster"), .. args], TimeSpan.FromSeconds(60));
 
         Assert.Equal((0, "Success! Data written to: cli/greeting\n", ""), await Cli("kv", "put", address, "cli/greeting", "hello"));
         Assert.Equal((0, "hello\n", ""), await Cli("kv", "get", address, "cli/greeting"));
