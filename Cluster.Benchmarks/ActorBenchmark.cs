@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
-using Cluster.Actors;
+using Legacy.Actors;
 
 namespace Cluster.Benchmarks;
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
-using Cluster.Actors;
-using Cluster.Actors.Membership;
-using Cluster.Actors.Remoting;
-using Cluster.Actors.Sharding;
+using Legacy.Actors;
+using Legacy.Actors.Membership;
+using Legacy.Actors.Remoting;
+using Legacy.Actors.Sharding;
 using Cluster.Testing.Sharding;
 
 namespace Cluster.Benchmarks;

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Cluster.Actors;
-using Cluster.Actors.Membership;
-using Cluster.Actors.Remoting;
-using Cluster.Actors.Sharding;
+using Legacy.Actors;
+using Legacy.Actors.Membership;
+using Legacy.Actors.Remoting;
+using Legacy.Actors.Sharding;
 using Cluster.Testing.Sharding;
 
 // cluster-shard-node [--shards N] [--node-lost-after SECONDS]

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Cluster.Actors.Dispatch;
+using Legacy.Actors.Dispatch;
 
 namespace Cluster.Testing.Actors;
 

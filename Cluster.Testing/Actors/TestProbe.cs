@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Cluster.Actors;
+using Legacy.Actors;
 
 namespace Cluster.Testing.Actors;
 

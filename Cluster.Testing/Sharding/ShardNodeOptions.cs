@@ -1,4 +1,4 @@
-using Cluster.Actors.Sharding;
+using Legacy.Actors.Sharding;
 
 namespace Cluster.Testing.Sharding;
 

@@ -1,5 +1,5 @@
-using Cluster.Actors;
-using Cluster.Actors.Sharding;
+using Legacy.Actors;
+using Legacy.Actors.Sharding;
 
 namespace Cluster.Testing.Sharding;
 

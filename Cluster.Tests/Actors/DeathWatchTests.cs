@@ -1,4 +1,4 @@
-using Cluster.Actors;
+using Legacy.Actors;
 
 namespace Cluster.Tests.Actors;
 
@@ -78,7 +78,7 @@ public sealed class DeathWatchTests : ActorTest
     public void A_full_bounded_mailbox_still_receives_Terminated()
     {
         var probe = Kit.CreateProbe();
-        var watcher = Kit.System.ActorOf(Props.Create(() => new Watcher(probe.Ref)) with { Mailbox = Cluster.Actors.Dispatch.MailboxOptions.Bounded(2) });
+        var watcher = Kit.System.ActorOf(Props.Create(() => new Watcher(probe.Ref)) with { Mailbox = Legacy.Actors.Dispatch.MailboxOptions.Bounded(2) });
         var echo = Kit.System.ActorOf(Props.Create(() => new EchoActor()));
         watcher.Tell(echo);
         probe.ExpectMsg("watching");

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Cluster.Actors;
-using Cluster.Actors.Dispatch;
+using Legacy.Actors;
+using Legacy.Actors.Dispatch;
 using Cluster.Testing.Actors;
 using Microsoft.Extensions.Logging;
 

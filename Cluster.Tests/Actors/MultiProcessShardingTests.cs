@@ -1,7 +1,7 @@
-using Cluster.Actors;
-using Cluster.Actors.Membership;
-using Cluster.Actors.Remoting;
-using Cluster.Actors.Sharding;
+using Legacy.Actors;
+using Legacy.Actors.Membership;
+using Legacy.Actors.Remoting;
+using Legacy.Actors.Sharding;
 using Cluster.Testing;
 using Cluster.Testing.Actors;
 using Cluster.Testing.Sharding;

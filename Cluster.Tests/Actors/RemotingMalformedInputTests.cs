@@ -1,6 +1,6 @@
-using Cluster.Actors;
-using Cluster.Actors.Remoting;
-using Cluster.Actors.Remoting.Wire;
+using Legacy.Actors;
+using Legacy.Actors.Remoting;
+using Legacy.Actors.Remoting.Wire;
 using Cluster.Grpc;
 using Cluster.Grpc.Client;
 using Cluster.Testing.Actors;

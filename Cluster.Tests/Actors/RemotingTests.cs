@@ -1,5 +1,5 @@
-using Cluster.Actors;
-using Cluster.Actors.Remoting;
+using Legacy.Actors;
+using Legacy.Actors.Remoting;
 using Cluster.Testing;
 using Cluster.Testing.Actors;
 using Google.Protobuf.WellKnownTypes;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Cluster.Actors;
+using Legacy.Actors;
 using Cluster.Testing.Actors;
 using Cluster.Testing.Sharding;
 

@@ -1,6 +1,6 @@
-using Cluster.Actors;
-using Cluster.Actors.Membership;
-using Cluster.Actors.Sharding;
+using Legacy.Actors;
+using Legacy.Actors.Membership;
+using Legacy.Actors.Sharding;
 using Cluster.Testing.Sharding;
 
 namespace Cluster.Tests.Actors;

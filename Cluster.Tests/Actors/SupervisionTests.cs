@@ -1,5 +1,5 @@
-using Cluster.Actors;
-using Cluster.Actors.Supervision;
+using Legacy.Actors;
+using Legacy.Actors.Supervision;
 using Cluster.Testing.Actors;
 
 namespace Cluster.Tests.Actors;

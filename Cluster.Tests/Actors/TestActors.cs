@@ -1,4 +1,4 @@
-using Cluster.Actors;
+using Legacy.Actors;
 
 namespace Cluster.Tests.Actors;
 

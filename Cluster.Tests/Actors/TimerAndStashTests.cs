@@ -1,5 +1,5 @@
-using Cluster.Actors;
-using Cluster.Actors.Supervision;
+using Legacy.Actors;
+using Legacy.Actors.Supervision;
 
 namespace Cluster.Tests.Actors;
 
