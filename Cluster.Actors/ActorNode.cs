@@ -115,7 +115,7 @@ public sealed class ActorNode : IAsyncDisposable
                 ? firstPeerAt is { } seen && elapsed - seen >= _options.SettleAfter
                 : elapsed >= _options.SettleAfter;
             var akkaMembers = current.Cluster.State.Members.Select(m => m.Address).ToList();
-            var plan = FormationPlanner.Plan(self, members, akkaMembers, current.JoinRequested, settled);
+            var plan = FormationPlanner.Plan(self, members, akkaMembers, current.JoinRequested, settled, Directory.Entries);
             Directory.Replace(plan.Directory);
             if (plan.JoinSeeds is { } seeds)
             {

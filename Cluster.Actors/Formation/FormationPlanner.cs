@@ -17,13 +17,15 @@ public static class FormationPlanner
     /// <param name="pool">Every gossip member this node knows, itself included.</param>
     /// <param name="akkaMembers">The Akka cluster's members as this node sees them (empty before it joins).</param>
     /// <param name="joinRequested">Whether this node has already asked to join.</param>
+    /// <param name="previous">The directory of the last plan: a name now advertising another address has restarted, and its old address is gone.</param>
     /// <param name="poolSettled">Whether gossip has had time to learn the pool (the node joined its configured peers, or waited long enough), so a node does not form a cluster of its own while the others are still unknown to it.</param>
     public static FormationPlan Plan(
         AkkaAddress self,
         IReadOnlyCollection<PoolMember> pool,
         IReadOnlyCollection<AkkaAddress> akkaMembers,
         bool joinRequested,
-        bool poolSettled)
+        bool poolSettled,
+        IReadOnlyDictionary<string, AkkaAddress>? previous = null)
     {
         ArgumentNullException.ThrowIfNull(self);
         ArgumentNullException.ThrowIfNull(pool);
@@ -50,9 +52,18 @@ public static class FormationPlanner
             }
         }
 
-        // A restarted member may come back on a new port under the same name: its old address is
-        // gone even though the name is alive. A member at an address gossip has never heard of is
-        // left alone (gossip may simply not have reached this node yet).
+        // A member restarted on a new port comes back under the same name, possibly before gossip
+        // ever saw it fail: its old address is gone. (On the same port Akka replaces the old
+        // incarnation itself.) A member at an address gossip has never mentioned is left alone:
+        // gossip may simply not have reached this node yet.
+        foreach (var (name, old) in previous ?? ImmutableDictionary<string, AkkaAddress>.Empty)
+        {
+            if (directory.TryGetValue(name, out var now) && !now.Equals(old))
+            {
+                gone.Add(old);
+            }
+        }
+
         var down = akkaMembers
             .Where(m => !m.Equals(self) && gone.Contains(m) && !alive.Contains(m))
             .OrderBy(m => m.ToString(), StringComparer.Ordinal)
