@@ -6,9 +6,9 @@ namespace Cluster.Testing.Agent;
 
 /// <summary>
 /// Servers as separate `cluster agent -server` processes on loopback: fixed ports per server
-/// (so a restarted server keeps its Raft address), bootstrap by -bootstrap-expect through LAN
-/// gossip, data directories under one temporary root. Waits use the HTTP API's own blocking
-/// queries, so nothing polls on a timer.
+/// (so a restarted server keeps its Raft address), each retry-joining all servers, bootstrap by
+/// -bootstrap-expect through LAN gossip, data directories under one temporary root. Waits use
+/// the HTTP API's own blocking queries, so nothing polls on a timer.
 /// </summary>
 public sealed class AgentCluster : IAsyncDisposable
 {
@@ -29,8 +29,10 @@ public sealed class AgentCluster : IAsyncDisposable
     public IReadOnlyList<AgentProcess> Clients => _clients;
 
     /// <summary>
-    /// A client agent (no -server) that joins through the first server's LAN address, with fixed
-    /// ports and its own data directory, so a restart keeps its identity.
+    /// A client agent (no -server) that joins through every server's LAN address, with fixed
+    /// ports and its own data directory, so a restart keeps its identity. Every server, not the
+    /// first alone: a server just restarted knows only itself until someone exchanges state with
+    /// it, and a client that joined through it alone would share that view.
     /// </summary>
     public async Task<AgentProcess> StartClientAsync(string name, params string[] extraFlags)
     {
@@ -41,7 +43,7 @@ public sealed class AgentCluster : IAsyncDisposable
         [
             $"-node={name}", "-bind=127.0.0.1", $"-data-dir={dir}",
             $"-http-port={ports[0]}", $"-serf-lan-port={ports[1]}",
-            $"-retry-join={Servers[0].LanAddress}", "-retry-interval=1s", "-log-level=warn", .. extraFlags,
+            .. Servers.Select(s => $"-retry-join={s.LanAddress}"), "-retry-interval=1s", "-log-level=warn", .. extraFlags,
         ];
         var client = await AgentProcess.StartAsync(name, flags);
         _clients.Add(client);
@@ -55,7 +57,13 @@ public sealed class AgentCluster : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), $"cluster-test-{Guid.NewGuid():N}");
         var ports = AgentProcess.FreePorts(count * 3);
-        var join = $"127.0.0.1:{ports[1]}";
+
+        // Each server retry-joins all of them (its own address is skipped), as deployments list
+        // every server: one restarted (same ports) rejoins the others at once. With the first
+        // server's address alone, that server, restarted, would have no one to join and would
+        // relearn the pool only when others' periodic push-pull (about every 30 s, to a random
+        // member) happened to pick it.
+        var join = Enumerable.Range(0, count).Select(i => $"-retry-join=127.0.0.1:{ports[(i * 3) + 1]}").ToArray();
         var starts = new List<Task<AgentProcess>>();
         for (var i = 0; i < count; i++)
         {
@@ -65,7 +73,7 @@ public sealed class AgentCluster : IAsyncDisposable
             [
                 "-server", $"-bootstrap-expect={count}", $"-node=s{i + 1}", "-bind=127.0.0.1", $"-data-dir={dir}",
                 $"-http-port={ports[(i * 3) + 0]}", $"-serf-lan-port={ports[(i * 3) + 1]}", $"-server-port={ports[(i * 3) + 2]}",
-                $"-retry-join={join}", "-retry-interval=1s", "-log-level=warn", .. extraFlags,
+                .. join, "-retry-interval=1s", "-log-level=warn", .. extraFlags,
             ];
             starts.Add(AgentProcess.StartAsync($"s{i + 1}", flags));
         }

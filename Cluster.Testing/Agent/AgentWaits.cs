@@ -20,53 +20,60 @@ public static class AgentWaits
         var hashed = path.StartsWith("/v1/agent/", StringComparison.Ordinal);
         var marker = hashed ? "" : "0";
         string? last = null;
-        while (true)
+        try
         {
-            var query = hashed ? (marker.Length > 0 ? $"hash={marker}&wait=5s" : "") : $"index={marker}&wait=5s";
-            HttpResponseMessage response;
-            try
+            while (true)
             {
-                response = await http.GetAsync(query.Length > 0 ? $"{path}{separator}{query}" : path, cts.Token);
-            }
-            catch (HttpRequestException e)
-            {
-                last = e.Message;
-                if (cts.IsCancellationRequested)
+                var query = hashed ? (marker.Length > 0 ? $"hash={marker}&wait=5s" : "") : $"index={marker}&wait=5s";
+                HttpResponseMessage response;
+                try
                 {
-                    break;
+                    response = await http.GetAsync(query.Length > 0 ? $"{path}{separator}{query}" : path, cts.Token);
                 }
-
-                // The agent is not answering (restarting): its next launch is what to wait for.
-                await Task.Delay(TimeSpan.FromMilliseconds(200), cts.Token);
-                continue;
-            }
-
-            using (response)
-            {
-                var header = hashed ? "X-Consul-ContentHash" : "X-Consul-Index";
-                var next = response.Headers.TryGetValues(header, out var values) ? values.First() : null;
-                last = await response.Content.ReadAsStringAsync(cts.Token);
-                if (response.IsSuccessStatusCode)
+                catch (HttpRequestException e)
                 {
-                    var json = JsonDocument.Parse(last);
-                    if (done(json.RootElement))
+                    last = e.Message;
+                    if (cts.IsCancellationRequested)
                     {
-                        return json;
+                        break;
                     }
 
-                    json.Dispose();
-                }
-
-                if (next == marker || next is null)
-                {
-                    // An error answer does not block: wait for the cluster rather than spin.
+                    // The agent is not answering (restarting): its next launch is what to wait for.
                     await Task.Delay(TimeSpan.FromMilliseconds(200), cts.Token);
+                    continue;
                 }
 
-                marker = next ?? (hashed ? "" : "0");
+                using (response)
+                {
+                    var header = hashed ? "X-Consul-ContentHash" : "X-Consul-Index";
+                    var next = response.Headers.TryGetValues(header, out var values) ? values.First() : null;
+                    last = await response.Content.ReadAsStringAsync(cts.Token);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        var json = JsonDocument.Parse(last);
+                        if (done(json.RootElement))
+                        {
+                            return json;
+                        }
+
+                        json.Dispose();
+                    }
+
+                    if (next == marker || next is null)
+                    {
+                        // An error answer does not block: wait for the cluster rather than spin.
+                        await Task.Delay(TimeSpan.FromMilliseconds(200), cts.Token);
+                    }
+
+                    marker = next ?? (hashed ? "" : "0");
+                }
             }
         }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            // The time ran out inside a request or a pause: report it as the timeout it is, with what the agent last said.
+        }
 
-        throw new TimeoutException($"{path} never matched; last answer: {last}");
+        throw new TimeoutException($"{path} never matched within {timeout}; last answer: {last}");
     }
 }
