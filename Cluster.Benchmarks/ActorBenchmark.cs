@@ -6,9 +6,10 @@ using Legacy.Actors;
 namespace Cluster.Benchmarks;
 
 /// <summary>
-/// The actor runtime beside its ceilings, in one process and one run: Tell ping-pong against
-/// the same ping-pong over System.Threading.Channels, Ask round trips against a channel
-/// request/reply, and the memory of an idle actor against an idle channel reader task.
+/// The legacy runtime ("ours, before") and Akka.NET ("after", made as our nodes make it) beside
+/// their ceilings, in one process and one run: Tell ping-pong against the same ping-pong over
+/// System.Threading.Channels, Ask round trips against a channel request/reply, the memory of an
+/// idle actor against an idle channel reader task, sharding, and remote streaming.
 /// </summary>
 internal static class ActorBenchmark
 {
@@ -17,7 +18,7 @@ internal static class ActorBenchmark
 
     public static async Task RunAsync(int rounds, string? only, int entities)
     {
-        Console.WriteLine($"# Actor runtime benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}; median of {rounds} rounds");
+        Console.WriteLine($"# Actor runtime benchmark, legacy (ours, before) vs Akka.NET {typeof(Akka.Actor.ActorSystem).Assembly.GetName().Version} (after): {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}, concurrent GC {System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch}; median of {rounds} rounds");
         Console.WriteLine();
         if (only is null || "tell".Contains(only, StringComparison.Ordinal))
         {
@@ -38,28 +39,36 @@ internal static class ActorBenchmark
         {
             await ShardingBenchmark.RunAsync(entities, rounds);
         }
+
+        if (only is null || "remote".Contains(only, StringComparison.Ordinal))
+        {
+            await RemoteBenchmark.RunAsync(rounds);
+        }
     }
 
     private static async Task TellAsync(int rounds)
     {
         Console.WriteLine($"## Tell: ping-pong pairs, one message in flight per pair, {MessagesPerCell:N0} messages per cell");
         Console.WriteLine();
-        Console.WriteLine("| pairs | actors (msg/s) | channels ceiling (msg/s) | actors / ceiling |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine("| pairs | legacy (msg/s) | Akka.NET (msg/s) | channels ceiling (msg/s) | legacy / ceiling | Akka / ceiling (goal >= 0.7x) |");
+        Console.WriteLine("|---|---|---|---|---|---|");
         foreach (var pairs in PairCounts)
         {
             var ours = new List<double>();
+            var akka = new List<double>();
             var ceiling = new List<double>();
             for (var round = 0; round < rounds; round++)
             {
-                // Interleaved, so drift in the machine hits both alike.
+                // Interleaved, so drift in the machine hits all three alike.
                 ceiling.Add(await ChannelPingPongAsync(pairs, MessagesPerCell / pairs));
                 ours.Add(await ActorPingPongAsync(pairs, MessagesPerCell / pairs));
+                akka.Add(await AkkaLocal.PingPongAsync(pairs, MessagesPerCell / pairs));
             }
 
             var o = Median(ours);
+            var a = Median(akka);
             var c = Median(ceiling);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {pairs} | {o:N0} | {c:N0} | {o / c:F2}x |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {pairs} | {o:N0} | {a:N0} | {c:N0} | {o / c:F2}x | {a / c:F2}x |"));
         }
 
         Console.WriteLine();
@@ -126,23 +135,26 @@ internal static class ActorBenchmark
         const int Asks = 200_000;
         Console.WriteLine($"## Ask: sequential round trips to an echo actor ({Asks:N0} per round), beside a channel request/reply with a TaskCompletionSource");
         Console.WriteLine();
-        Console.WriteLine("| callers | actors Ask (/s) | p50 | p99 | channel ceiling (/s) | p50 | p99 | Ask / ceiling |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| callers | legacy Ask (/s) | p50 | p99 | Akka.NET Ask (/s) | p50 | p99 | channel ceiling (/s) | p50 | p99 | legacy / ceiling | Akka / ceiling |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var callers in new[] { 1, 16 })
         {
             var ours = new List<LoadResult>();
+            var akka = new List<LoadResult>();
             var ceiling = new List<LoadResult>();
             for (var round = 0; round < rounds; round++)
             {
                 ceiling.Add(await ChannelRequestReplyAsync(callers, Asks / callers));
                 ours.Add(await ActorAskAsync(callers, Asks / callers));
+                akka.Add(await AkkaLocal.AskAsync(callers, Asks / callers));
             }
 
-            var o = ours.OrderBy(r => r.PerSecond).ElementAt((rounds - 1) / 2);
-            var c = ceiling.OrderBy(r => r.PerSecond).ElementAt((rounds - 1) / 2);
+            var o = MedianRun(ours);
+            var a = MedianRun(akka);
+            var c = MedianRun(ceiling);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {callers} | {o.PerSecond:N0} | {LoadResult.FormatMicros(o.P50Micros)} | {LoadResult.FormatMicros(o.P99Micros)} | {c.PerSecond:N0} | {LoadResult.FormatMicros(c.P50Micros)} | {LoadResult.FormatMicros(c.P99Micros)} | {o.PerSecond / c.PerSecond:F2}x |"));
+                $"| {callers} | {o.PerSecond:N0} | {Micros(o.P50Micros)} | {Micros(o.P99Micros)} | {a.PerSecond:N0} | {Micros(a.P50Micros)} | {Micros(a.P99Micros)} | {c.PerSecond:N0} | {Micros(c.P50Micros)} | {Micros(c.P99Micros)} | {o.PerSecond / c.PerSecond:F2}x | {a.PerSecond / c.PerSecond:F2}x |"));
         }
 
         Console.WriteLine();
@@ -177,7 +189,12 @@ internal static class ActorBenchmark
         return result;
     }
 
-    private static async Task<LoadResult> MeasureAsync(int callers, int perCaller, Func<Task<object>> call)
+    private static LoadResult MedianRun(List<LoadResult> runs) => runs.OrderBy(r => r.PerSecond).ElementAt((runs.Count - 1) / 2);
+
+    private static string Micros(double micros) => LoadResult.FormatMicros(micros);
+
+    /// <summary>Warms up, then runs <paramref name="callers"/> concurrent callers timing each call.</summary>
+    internal static async Task<LoadResult> MeasureAsync(int callers, int perCaller, Func<Task<object>> call)
     {
         for (var i = 0; i < 2_000; i++)
         {
@@ -203,7 +220,7 @@ internal static class ActorBenchmark
     private static async Task MemoryAsync()
     {
         const int Count = 1_000_000;
-        Console.WriteLine($"## Memory per idle actor ({Count:N0} actors under one parent; goal <= 500 bytes; Akka.NET publishes ~2.5 million per GB, ~400 bytes)");
+        Console.WriteLine($"## Memory per idle actor ({Count:N0} actors under one parent; managed heap after full GCs / count; goal <= 500 bytes; Akka.NET publishes ~2.5 million per GB, ~400 bytes)");
         Console.WriteLine();
         Console.WriteLine("| what | bytes each |");
         Console.WriteLine("|---|---|");
@@ -215,8 +232,11 @@ internal static class ActorBenchmark
             var before = Settle();
             var created = await parent.Ask<int>((Count, props), TimeSpan.FromMinutes(5));
             var after = Settle();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| idle actor (cell, mailbox, actor, name, parent's table entry) | {(after - before) / (double)created:F0} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| legacy: idle actor (cell, mailbox, actor, name, parent's table entry) | {(after - before) / (double)created:F0} |"));
         }
+
+        var akka = await AkkaLocal.BytesPerIdleActorAsync(Count);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| Akka.NET: idle UntypedActor (cell, mailbox, actor, name, parent's children container) | {akka:F0} |"));
 
         {
             var readers = new List<(Channel<object>, Task)>(Count);
@@ -247,7 +267,8 @@ internal static class ActorBenchmark
         }
     }
 
-    private static long Settle()
+    /// <summary>The managed heap after full, compacting collections (what stays alive).</summary>
+    internal static long Settle()
     {
         for (var i = 0; i < 3; i++)
         {

@@ -12,7 +12,8 @@ namespace Cluster.Benchmarks;
 /// <summary>
 /// Sharding at scale, in one process: creating 100,000 entities (one node, and three nodes
 /// talking over loopback remoting) beside the ceiling of creating as many plain actors, and
-/// the recovery of every entity after one of three nodes leaves.
+/// the recovery of every entity after one of three nodes leaves; the legacy runtime's sharding
+/// beside Akka.NET's with our set-up (<see cref="AkkaSharding"/>), rounds interleaved.
 /// </summary>
 internal static class ShardingBenchmark
 {
@@ -20,35 +21,48 @@ internal static class ShardingBenchmark
 
     public static async Task RunAsync(int entities, int rounds)
     {
-        Console.WriteLine($"## Sharding: {entities:N0} entities, {Shards} shards; each entity answers one message (time until all have answered; median of {rounds} rounds)");
+        Console.WriteLine($"## Sharding: {entities:N0} entities; each entity answers one message (time until all have answered; median of {rounds} rounds). Legacy: {Shards} shards, TestEntity, protobuf. Akka.NET: our set-up (one shard per home node, HomeAllocationStrategy, MessagePack), entities homed round-robin on the nodes");
         Console.WriteLine();
-        Console.WriteLine("| what | time | entities/s | beside |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine("| what | legacy time | legacy entities/s | Akka.NET time | Akka entities/s | beside (legacy; Akka) |");
+        Console.WriteLine("|---|---|---|---|---|---|");
 
-        var plainRounds = new List<TimeSpan>();
-        var localRounds = new List<TimeSpan>();
+        var plainRounds = new List<(TimeSpan Legacy, TimeSpan Akka)>();
+        var localRounds = new List<(TimeSpan Legacy, TimeSpan Akka)>();
         var clusterRounds = new List<(TimeSpan Formed, TimeSpan Create, TimeSpan Existing, int Restarted, TimeSpan Recover)>();
+        var akkaClusterRounds = new List<AkkaSharding.ClusterRun>();
         for (var round = 0; round < rounds; round++)
         {
-            plainRounds.Add(await PlainActorsAsync(entities));
-            localRounds.Add(await LocalShardingAsync(entities));
+            plainRounds.Add((await PlainActorsAsync(entities), await AkkaSharding.PlainActorsAsync(entities)));
+            localRounds.Add((await LocalShardingAsync(entities), await AkkaSharding.OneNodeAsync(entities)));
             clusterRounds.Add(await ThreeNodesAsync(entities));
+            akkaClusterRounds.Add(await AkkaSharding.ThreeNodesAsync(entities));
         }
 
-        var plain = plainRounds.Order().ElementAt((rounds - 1) / 2);
-        var local = localRounds.Order().ElementAt((rounds - 1) / 2);
+        var plain = (Legacy: Median(plainRounds.Select(r => r.Legacy)), Akka: Median(plainRounds.Select(r => r.Akka)));
+        var local = (Legacy: Median(localRounds.Select(r => r.Legacy)), Akka: Median(localRounds.Select(r => r.Akka)));
         Console.WriteLine(Row("ceiling: plain actors (ActorOf + one message each)", plain, entities, "-"));
-        Console.WriteLine(Row("create sharded entities, 1 node", local, entities, $"{plain.TotalSeconds / local.TotalSeconds:F2}x the plain-actor rate"));
+        Console.WriteLine(Row("create sharded entities, 1 node", local, entities, $"{Ratio(plain.Legacy, local.Legacy)}x; {Ratio(plain.Akka, local.Akka)}x the plain-actor rate"));
         var (formed, create, existing, restarted, recover) = clusterRounds.OrderBy(r => r.Create).ElementAt((rounds - 1) / 2);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| 3 nodes in one process over loopback remoting: cluster formed (regions registered, 300 first entities) | {formed.TotalMilliseconds:N0} ms | - | - |"));
-        Console.WriteLine(Row("create sharded entities, 3 nodes (sent from one node; 2/3 cross nodes both ways)", create, entities, $"{plain.TotalSeconds / create.TotalSeconds:F2}x the plain-actor rate"));
-        Console.WriteLine(Row("one more message to each existing entity, 3 nodes (routing and remoting alone)", existing, entities, "-"));
-        Console.WriteLine(Row($"after 1 of 3 nodes leaves: all answer again ({restarted:N0} restarted on survivors)", recover, entities, $"{recover.TotalSeconds / create.TotalSeconds:F2}x the create time"));
+        var akka = akkaClusterRounds.OrderBy(r => r.Create).ElementAt((rounds - 1) / 2);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| Akka only: 3 systems joined (JoinSeedNodes to the first) until all see 3 Up | - | - | {akka.Joined.TotalMilliseconds:N0} ms | - | - |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| 3 nodes in one process over loopback remoting: cluster formed (regions registered, 300 first entities) | {formed.TotalMilliseconds:N0} ms | - | {akka.Formed.TotalMilliseconds:N0} ms | - | - |"));
+        Console.WriteLine(Row("create sharded entities, 3 nodes (sent from one node; 2/3 cross nodes both ways)", (create, akka.Create), entities, $"{Ratio(plain.Legacy, create)}x; {Ratio(plain.Akka, akka.Create)}x the plain-actor rate"));
+        Console.WriteLine(Row("one more message to each existing entity, 3 nodes (routing and remoting alone)", (existing, akka.Existing), entities, "-"));
+        Console.WriteLine(Row($"after 1 of 3 nodes leaves: all answer again (restarted on survivors: legacy {restarted:N0}, Akka {akka.Restarted:N0})", (recover, akka.Recover), entities, $"{Ratio(recover, create)}x; {Ratio(akka.Recover, akka.Create)}x the create time"));
         Console.WriteLine();
     }
 
-    private static string Row(string what, TimeSpan time, int entities, string beside) =>
-        string.Create(CultureInfo.InvariantCulture, $"| {what} | {time.TotalMilliseconds:N0} ms | {entities / time.TotalSeconds:N0} | {beside} |");
+    private static TimeSpan Median(IEnumerable<TimeSpan> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[(sorted.Count - 1) / 2];
+    }
+
+    private static string Ratio(TimeSpan numerator, TimeSpan denominator) =>
+        (numerator.TotalSeconds / denominator.TotalSeconds).ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string Row(string what, (TimeSpan Legacy, TimeSpan Akka) time, int entities, string beside) =>
+        string.Create(CultureInfo.InvariantCulture, $"| {what} | {time.Legacy.TotalMilliseconds:N0} ms | {entities / time.Legacy.TotalSeconds:N0} | {time.Akka.TotalMilliseconds:N0} ms | {entities / time.Akka.TotalSeconds:N0} | {beside} |");
 
     private static async Task<TimeSpan> PlainActorsAsync(int entities)
     {
