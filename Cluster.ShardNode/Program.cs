@@ -1,40 +1,24 @@
-using System.Globalization;
-using Legacy.Actors;
-using Legacy.Actors.Membership;
-using Legacy.Actors.Remoting;
-using Legacy.Actors.Sharding;
-using Cluster.Testing.Sharding;
+using Cluster.Testing.Sharded;
 
-// cluster-shard-node [--shards N] [--node-lost-after SECONDS]
-var shards = int.Parse(Option("--shards") ?? "30", CultureInfo.InvariantCulture);
-var nodeLostAfter = TimeSpan.FromSeconds(double.Parse(Option("--node-lost-after") ?? "10", CultureInfo.InvariantCulture));
+// cluster-shard-node --name NAME [--join HOST:PORT]
+// A LAN gossip member with an Akka node formed from it and the echo entities' shard region
+// (Cluster.Testing/Sharded/LabNode). Prints "listening <gossip port>"; stops at the end of stdin.
+var name = Option("--name") ?? throw new ArgumentException("--name is required");
+string[] join = Option("--join") is { } target ? [target] : [];
+await using var node = await LabNode.StartAsync(name, join, TimeSpan.FromMinutes(10));
+Console.WriteLine($"listening {node.Pool.Address[(node.Pool.Address.LastIndexOf(':') + 1)..]}");
 
-var system = await RemoteTransport.StartAsync("mesh", new RemoteOptions
+// Nobody reads stdout after that line; Akka's log goes to stderr, which the test keeps reading
+// (a full stdout pipe would block the logger and, behind it, the node).
+Console.SetOut(Console.Error);
+while (await Console.In.ReadLineAsync() is not null)
 {
-    Messages = [EntityCommand.Descriptor, EntityReply.Descriptor],
-    NodeLostAfter = nodeLostAfter,
-    HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Min(1000, nodeLostAfter.TotalMilliseconds / 5)),
-});
-var membership = new ClusterMembership(system);
-ClusterSharding.Start(system, ShardNodeOptions.For(shards), membership);
-Console.WriteLine($"listening {system.Address.Port}");
-
-// Control: "members cluster://mesh@127.0.0.1:1 cluster://mesh@127.0.0.1:2 ..." sets the member list.
-while (await Console.In.ReadLineAsync() is { } line)
-{
-    var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-    if (words is ["members", .. var members])
-    {
-        membership.Set(members.Select(Address.Parse));
-        Console.WriteLine($"members {membership.Members.Count}");
-    }
 }
 
-await system.Terminate();
 return 0;
 
-string? Option(string name)
+string? Option(string option)
 {
-    var i = Array.IndexOf(args, name);
+    var i = Array.IndexOf(args, option);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }

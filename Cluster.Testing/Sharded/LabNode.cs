@@ -1,5 +1,6 @@
 using System.Net;
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Cluster.Actors;
 using Cluster.Actors.Formation;
 using Cluster.Actors.Sharding;
@@ -13,8 +14,11 @@ namespace Cluster.Testing.Sharded;
 /// </summary>
 public sealed class LabNode : IAsyncDisposable
 {
-    private LabNode(string name, GossipPool pool, ActorNode node)
+    private readonly bool _hostsEntities;
+
+    private LabNode(string name, GossipPool pool, ActorNode node, bool hostsEntities)
     {
+        _hostsEntities = hostsEntities;
         Name = name;
         Pool = pool;
         Node = node;
@@ -27,7 +31,9 @@ public sealed class LabNode : IAsyncDisposable
     public ActorNode Node { get; }
 
     /// <summary>The echo region of the current incarnation.</summary>
-    public IActorRef Region => ClusterShardingRegion(Node.System);
+    public IActorRef Region => _hostsEntities
+        ? ClusterSharding.Get(Node.System).ShardRegion(EchoEntity.TypeName)
+        : ClusterSharding.Get(Node.System).ShardRegionProxy(EchoEntity.TypeName);
 
     public static async Task<LabNode> StartAsync(string name, IEnumerable<string> join, TimeSpan idleAfter, bool hostsEntities = true)
     {
@@ -54,10 +60,8 @@ public sealed class LabNode : IAsyncDisposable
                     : ShardedEntities.StartProxy(system, EchoEntity.TypeName);
                 return Task.CompletedTask;
             });
-        return new LabNode(name, pool, node);
+        return new LabNode(name, pool, node, hostsEntities);
     }
-
-    private static IActorRef ClusterShardingRegion(ActorSystem system) => Akka.Cluster.Sharding.ClusterSharding.Get(system).ShardRegion(EchoEntity.TypeName);
 
     public async ValueTask DisposeAsync()
     {
