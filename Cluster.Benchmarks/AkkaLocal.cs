@@ -5,9 +5,9 @@ using Akka.Actor;
 namespace Cluster.Benchmarks;
 
 /// <summary>
-/// Akka.NET's side of the single-node sections (Tell, Ask, memory), the same workloads as the
-/// legacy runtime's in <see cref="ActorBenchmark"/>, on a system made as our nodes make it
-/// (cluster provider, our HOCON: the default dispatcher and mailbox, as production runs).
+/// Akka.NET's side of the single-node sections (Tell, Ask, memory), the same workloads as
+/// <see cref="ChannelCeilings"/>, on a system made as our nodes make it (cluster provider, our
+/// HOCON: the default dispatcher and mailbox, as production runs).
 /// </summary>
 internal static class AkkaLocal
 {
@@ -71,7 +71,7 @@ internal static class AkkaLocal
 
     private sealed record Ball(long Remaining);
 
-    /// <summary>Bounces one ball; as the legacy Player, the count runs down inside the actor, not in shared state.</summary>
+    /// <summary>Bounces one ball; a pair's count runs down inside the actor, not in shared state (no contention to measure).</summary>
     private sealed class Player(CountdownEvent done) : UntypedActor
     {
         private long _remaining = -1;

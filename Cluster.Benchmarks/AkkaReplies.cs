@@ -4,9 +4,9 @@ using Akka.Actor;
 namespace Cluster.Benchmarks;
 
 /// <summary>
-/// The Akka side of ShardingBenchmark's reply collection: an actor on the driving node (a real
-/// actor, so entities on other nodes can answer it) feeding a channel; what goes unanswered for
-/// 300 ms is sent again, as the legacy benchmark does (a message to a lost home is gone).
+/// <see cref="AkkaSharding"/>'s reply collection: an actor on the driving node (a real actor, so
+/// entities on other nodes can answer it) feeding a channel; what goes unanswered for 300 ms is
+/// sent again (delivery is at most once: a message to a home that just left is gone).
 /// </summary>
 internal sealed class AkkaReplies
 {

@@ -7,7 +7,7 @@ using AkkaCluster = Akka.Cluster.Cluster;
 namespace Cluster.Benchmarks;
 
 /// <summary>
-/// Akka.NET's side of <see cref="ShardingBenchmark"/>, with our set-up as nodes run it:
+/// The workloads of <see cref="ShardingBenchmark"/>, with our set-up as nodes run it:
 /// <see cref="ShardedEntities"/> (HomeMessageExtractor: one shard per home node;
 /// HomeAllocationStrategy reading a <see cref="NodeDirectory"/> of node name → Akka address),
 /// MessagePack <see cref="BenchCommand"/>s, and entities homed round-robin on the nodes' names.
@@ -16,7 +16,7 @@ internal static class AkkaSharding
 {
     private static readonly string[] Names = ["n0", "n1", "n2"];
 
-    /// <summary>One figure per phase of a three-node run (as the legacy run, plus Akka's join).</summary>
+    /// <summary>One figure per phase of a three-node run; <paramref name="Restarted"/> counts entities started again on the survivors.</summary>
     public sealed record ClusterRun(TimeSpan Joined, TimeSpan Formed, TimeSpan Create, TimeSpan Existing, int Restarted, TimeSpan Recover);
 
     /// <summary>Ceiling: plain actors created with ActorOf and sent one message each.</summary>

@@ -2,7 +2,7 @@ using Akka.Actor;
 
 namespace Cluster.Benchmarks;
 
-/// <summary>Akka.NET's side of the remote stream: a two-node cluster over Akka.Remote (DotNetty, our config), MessagePack messages.</summary>
+/// <summary>The remote stream of <see cref="RemoteBenchmark"/>: a two-node cluster over Akka.Remote (DotNetty, our config), MessagePack messages.</summary>
 internal static class AkkaStream
 {
     public static async Task<double> RunAsync(int pairs, long messagesPerPair, long warmUpPerPair)

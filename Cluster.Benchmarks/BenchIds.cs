@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Cluster.Benchmarks;
 
-/// <summary>Entity numbers as ids ("e123"), the form both runtimes' benchmark entities use.</summary>
+/// <summary>Entity numbers as ids ("e123"), the form the benchmark entities use.</summary>
 internal static class BenchIds
 {
     public static string Of(int entity) => "e" + entity.ToString(CultureInfo.InvariantCulture);

@@ -1,7 +1,7 @@
 namespace Cluster.Benchmarks;
 
 /// <summary>
-/// The flow control of a remote stream, the same for both runtimes: the receiver acknowledges
+/// The flow control of a remote stream: the receiver acknowledges
 /// every <see cref="AckEvery"/> messages, and the sender keeps at most <see cref="InFlight"/>
 /// unacknowledged, so the figure is sustained throughput, not how fast a queue fills.
 /// </summary>
