@@ -35,7 +35,12 @@ public sealed class LabNode : IAsyncDisposable
         ? ClusterSharding.Get(Node.System).ShardRegion(EchoEntity.TypeName)
         : ClusterSharding.Get(Node.System).ShardRegionProxy(EchoEntity.TypeName);
 
-    public static async Task<LabNode> StartAsync(string name, IEnumerable<string> join, TimeSpan idleAfter, bool hostsEntities = true)
+    /// <summary>
+    /// Starts a node that joins <paramref name="join"/>'s pool. <paramref name="systemName"/> is
+    /// unique per test cluster: ports freed by one test's nodes are reused by another's, and a node
+    /// must not take Akka gossip from a cluster it never belonged to.
+    /// </summary>
+    public static async Task<LabNode> StartAsync(string name, IEnumerable<string> join, TimeSpan idleAfter, string systemName, bool hostsEntities = true)
     {
         var pool = GossipPool.Start(new PoolOptions
         {
@@ -51,8 +56,8 @@ public sealed class LabNode : IAsyncDisposable
         }
 
         var node = await ActorNode.StartAsync(
-            new ActorNodeOptions { Messages = EchoMessages.Registry, ExpectPeers = targets.Count > 0, SettleAfter = TimeSpan.FromMilliseconds(500) },
-            new GossipPoolView(pool, "mesh"),
+            new ActorNodeOptions { SystemName = systemName, Messages = EchoMessages.Registry, ExpectPeers = targets.Count > 0, SettleAfter = TimeSpan.FromMilliseconds(500) },
+            new GossipPoolView(pool, systemName),
             (system, directory) =>
             {
                 _ = hostsEntities
