@@ -28,6 +28,7 @@ public sealed class ActorNode : IAsyncDisposable
     private readonly SemaphoreSlim _wake;
     private readonly Task _driver;
     private Incarnation _current;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _incarnations;
 
     private ActorNode(ActorNodeOptions options, IPoolView pool, Func<ActorSystem, NodeDirectory, Task> started, SemaphoreSlim wake, NodeDirectory directory, Incarnation first)
@@ -52,6 +53,13 @@ public sealed class ActorNode : IAsyncDisposable
 
     /// <summary>How many actor systems this node has run (more than one after it was downed while alive).</summary>
     public int Incarnations => Volatile.Read(ref _incarnations);
+
+    /// <summary>
+    /// Completes after the next formation round: one runs on every pool change, Akka membership or
+    /// reachability change and restart, so a caller waiting for the cluster to reach a state
+    /// re-checks exactly when it may have.
+    /// </summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
 
     /// <summary>Completes when this incarnation is an Up member of the cluster.</summary>
     public Task Up => Volatile.Read(ref _current).Up.Task;
@@ -127,6 +135,8 @@ public sealed class ActorNode : IAsyncDisposable
             {
                 current.Cluster.Down(address);
             }
+
+            Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
             // Wake on a pool change, an Akka membership change, or (while not yet settled) the settle deadline.
             var wait = !current.JoinRequested ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(5);
@@ -207,7 +217,7 @@ public sealed class ActorNode : IAsyncDisposable
     private sealed class MemberEvents(SemaphoreSlim wake) : UntypedActor
     {
         protected override void PreStart() =>
-            AkkaCluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+            AkkaCluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
 
         protected override void PostStop() => AkkaCluster.Get(Context.System).Unsubscribe(Self);
 

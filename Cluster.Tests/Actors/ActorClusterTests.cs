@@ -63,10 +63,9 @@ public sealed class ActorClusterTests : IAsyncLifetime
 
         // c starts a new actor system, advertises it through gossip and joins again; its home's
         // shard is placed back on it (the coordinator's rebalance), so its entities run at home again.
-        using var cts = new CancellationTokenSource(Timeout);
         while (c.Node.Incarnations < 2 || !c.Node.Up.IsCompleted)
         {
-            await Task.WhenAny(c.Node.Up, Task.Delay(TimeSpan.FromMilliseconds(100), cts.Token));
+            await c.Node.Changed.WaitAsync(Timeout);
         }
 
         Assert.NotEqual(before, c.Node.Address);

@@ -108,7 +108,7 @@ public sealed class ProcessKillTests : IAsyncLifetime
         Assert.Equal(gossipAlive.Select(n => _driver.Node.Directory.Find(n)!).ToHashSet(), akkaUp);
     }
 
-    /// <summary>Waits for a condition on cluster state, re-checking on every gossip change (bounded).</summary>
+    /// <summary>Waits for a condition on cluster state, re-checking on every gossip or Akka change (bounded).</summary>
     private async Task UntilAsync(Func<bool> done, string what)
     {
         using var cts = new CancellationTokenSource(Timeout);
@@ -119,8 +119,9 @@ public sealed class ProcessKillTests : IAsyncLifetime
                 throw new TimeoutException($"not reached within {Timeout}: {what}");
             }
 
-            // Akka's own changes are not signalled here, so a change of either view is re-checked at least every 100 ms.
-            await Task.WhenAny(_driver!.Pool.Changed, Task.Delay(TimeSpan.FromMilliseconds(100), cts.Token)).ContinueWith(_ => { }, TaskScheduler.Default);
+            // Either view changing is what can make the condition true: gossip's change signal, and
+            // the node's formation round, which runs on every Akka membership or reachability event.
+            await Task.WhenAny(_driver!.Pool.Changed, _driver.Node.Changed).WaitAsync(cts.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 }
