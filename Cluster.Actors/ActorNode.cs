@@ -61,6 +61,20 @@ public sealed class ActorNode : IAsyncDisposable
     /// </summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
 
+    /// <summary>The current incarnation's view of the cluster (read from Akka's cluster state; <see cref="Changed"/> says when to read again).</summary>
+    public ActorNodeStatus Status()
+    {
+        var current = Volatile.Read(ref _current);
+        var state = current.Cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var self = state.Members.FirstOrDefault(m => m.Address.Equals(current.Address));
+        var members = state.Members
+            .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
+            .Select(m => new ActorMemberStatus(m.Address.ToString(), m.Status.ToString(), !unreachable.Contains(m.Address)))
+            .ToImmutableArray();
+        return new ActorNodeStatus(current.Address.ToString(), self?.Status.ToString() ?? "Joining", Incarnations, state.Leader?.ToString(), members);
+    }
+
     /// <summary>Completes when this incarnation is an Up member of the cluster.</summary>
     public Task Up => Volatile.Read(ref _current).Up.Task;
 
@@ -83,6 +97,11 @@ public sealed class ActorNode : IAsyncDisposable
         var serialization = SerializationSetup.Create(system => ImmutableHashSet.Create(
             SerializerDetails.Create("msgpack", new MessagePackActorSerializer(system, options.Messages), ImmutableHashSet.Create(typeof(IWireMessage)))));
         var setup = BootstrapSetup.Create().WithConfig(NodeConfig.For(options)).And(serialization);
+        if (options.Logging is { } logging)
+        {
+            setup = setup.And(new Akka.Hosting.Logging.LoggerFactorySetup(logging));
+        }
+
         return ActorSystem.Create(options.SystemName, setup);
     }
 

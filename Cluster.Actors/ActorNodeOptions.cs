@@ -1,4 +1,5 @@
 using Cluster.Actors.Serialization;
+using Microsoft.Extensions.Logging;
 
 namespace Cluster.Actors;
 
@@ -8,8 +9,11 @@ public sealed record ActorNodeOptions
     /// <summary>The system name; every node of one datacenter's cluster uses the same.</summary>
     public string SystemName { get; init; } = "mesh";
 
-    /// <summary>Address to bind and advertise for remoting.</summary>
+    /// <summary>Address advertised for remoting (what other nodes dial).</summary>
     public string Hostname { get; init; } = "127.0.0.1";
+
+    /// <summary>Address to bind when it differs from <see cref="Hostname"/> (an agent bound to 0.0.0.0).</summary>
+    public string? BindHostname { get; init; }
 
     /// <summary>Remoting port; 0 picks a free one (advertised through the gossip tag).</summary>
     public int Port { get; init; }
@@ -30,4 +34,7 @@ public sealed record ActorNodeOptions
     public string? ExtraConfig { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where Akka's log goes; null keeps Akka's own stdout logger (tests and tools).</summary>
+    public ILoggerFactory? Logging { get; init; }
 }

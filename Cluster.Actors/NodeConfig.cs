@@ -11,10 +11,16 @@ public static class NodeConfig
     {
         ArgumentNullException.ThrowIfNull(options);
         var port = options.Port.ToString(CultureInfo.InvariantCulture);
+        // With a logger factory, Akka's log joins the host's (the agent's stdout is its start lines
+        // and its own log); Akka's stdout logger stays off even while the system starts and stops.
+        var loggers = options.Logging is null ? "" : $$"""
+            loggers = ["{{typeof(Akka.Hosting.Logging.LoggerFactoryLogger).FullName}}, {{typeof(Akka.Hosting.Logging.LoggerFactoryLogger).Assembly.GetName().Name}}"]
+            """;
         var hocon = $$"""
             akka {
               loglevel = WARNING
-              stdout-loglevel = WARNING
+              stdout-loglevel = {{(options.Logging is null ? "WARNING" : "OFF")}}
+              {{loggers}}
               actor {
                 provider = cluster
                 # Nothing crosses nodes through reflection: our messages through MessagePack
@@ -24,7 +30,8 @@ public static class NodeConfig
                 serialization-bindings { "System.Object" = refuse }
               }
               remote.dot-netty.tcp {
-                hostname = "{{options.Hostname}}"
+                hostname = "{{options.BindHostname ?? options.Hostname}}"
+                public-hostname = "{{options.Hostname}}"
                 port = {{port}}
               }
               cluster {

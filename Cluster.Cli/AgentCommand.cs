@@ -97,6 +97,7 @@ public static class AgentCommand
             Client = IPAddress.Parse(config.ClientAddr.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]),
             HttpPort = config.Ports.Http,
             DnsPort = config.Ports.Dns,
+            ActorsPort = config.Ports.Actors,
             Dev = config.Dev,
             IsServer = config.Server,
             Local = new LocalAgentOptions { EnableScriptChecks = config.EnableScriptChecks },

@@ -113,6 +113,7 @@ public static class AgentConfigLoader
         Set(ServerPort, flags.ServerPort, "server-port");
         Set(SerfLanPort, flags.SerfLanPort, "serf-lan-port");
         Set(SerfWanPort, flags.SerfWanPort, "serf-wan-port");
+        Set(ActorsPort, flags.ActorsPort, "actors-port");
         Set(RetryInterval, flags.RetryInterval, "retry-interval");
         Set(RetryIntervalWan, flags.RetryIntervalWan, "retry-interval-wan");
         Set(Encrypt, flags.Encrypt, "encrypt");

@@ -58,6 +58,8 @@ public sealed record AgentFlags
 
     public int? SerfWanPort { get; init; }
 
+    public int? ActorsPort { get; init; }
+
     /// <summary>Every -config-file and -config-dir in command-line order, which is the order they are read in.</summary>
     public ValueList<string> ConfigPaths { get; init; } = [];
 
@@ -97,6 +99,7 @@ public sealed record AgentFlags
         Int("server-port", "Server RPC port (default: 8300).", (f, v) => f with { ServerPort = v }),
         Int("serf-lan-port", "LAN gossip port (default: 8301).", (f, v) => f with { SerfLanPort = v }),
         Int("serf-wan-port", "WAN gossip port (default: 8302).", (f, v) => f with { SerfWanPort = v }),
+        Int("actors-port", "Actor remoting port, between the datacenter's agents (default: 8303).", (f, v) => f with { ActorsPort = v }),
         Text("config-file", "A configuration file (.hcl or .json); repeatable.", (f, v) => f with { ConfigPaths = f.ConfigPaths.Add(v) }),
         Text("config-dir", "A directory whose .hcl and .json files are read in name order; repeatable.", (f, v) => f with { ConfigPaths = f.ConfigPaths.Add(v) }),
         Text("log-level", "trace, debug, info, warn or error (default: info).", (f, v) => f with { LogLevel = v }),

@@ -21,4 +21,10 @@ public sealed record AgentPorts
 
     /// <summary>WAN gossip between datacenters' servers.</summary>
     public int SerfWan { get; init; } = 8302;
+
+    /// <summary>
+    /// Actor remoting between every agent of the datacenter (ours; Consul has none): the Akka
+    /// cluster the proxy snapshot actors live in. 0 picks a free port, which gossip advertises.
+    /// </summary>
+    public int Actors { get; init; } = 8303;
 }

@@ -24,6 +24,7 @@ internal static class ConfigBuilder
             Server = Value(ServerPort, start.Ports.Server),
             SerfLan = Value(SerfLanPort, start.Ports.SerfLan),
             SerfWan = Value(SerfWanPort, start.Ports.SerfWan),
+            Actors = Value(ActorsPort, start.Ports.Actors),
         };
         var config = start with
         {

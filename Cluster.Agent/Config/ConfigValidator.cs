@@ -168,6 +168,7 @@ internal sealed partial class ConfigValidator(ConfigFragment settings)
         [
             (HttpPort, ports.Http, true), (HttpsPort, ports.Https, true), (GrpcPort, ports.Grpc, true), (DnsPort, ports.Dns, true),
             (ServerPort, ports.Server, false), (SerfLanPort, ports.SerfLan, false), (SerfWanPort, ports.SerfWan, true),
+            (ActorsPort, ports.Actors, false),
         ];
         foreach (var (name, port, mayBeOff) in all)
         {

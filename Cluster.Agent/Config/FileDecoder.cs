@@ -19,7 +19,7 @@ internal static class FileDecoder
 
     private static readonly string[] JoinSettings = [RetryJoin, RetryJoinWan];
 
-    private static readonly string[] PortFields = ["http", "https", "grpc", "dns", "server", "serf_lan", "serf_wan"];
+    private static readonly string[] PortFields = ["http", "https", "grpc", "dns", "server", "serf_lan", "serf_wan", "actors"];
 
     private static readonly string[] UiFields = ["enabled"];
 

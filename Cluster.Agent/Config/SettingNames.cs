@@ -20,6 +20,7 @@ internal static class SettingNames
     public const string ServerPort = "ports.server";
     public const string SerfLanPort = "ports.serf_lan";
     public const string SerfWanPort = "ports.serf_wan";
+    public const string ActorsPort = "ports.actors";
     public const string RetryJoin = "retry_join";
     public const string RetryJoinWan = "retry_join_wan";
     public const string RetryInterval = "retry_interval";

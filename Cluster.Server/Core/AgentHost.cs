@@ -1,5 +1,7 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using Cluster.Actors;
+using Cluster.Actors.Formation;
 using Cluster.Agent.Dns;
 using Cluster.Server.Agent;
 using Cluster.Server.Client;
@@ -19,6 +21,9 @@ public sealed record AgentSettings
 
     /// <summary>UDP and TCP; 0 picks a free port, -1 turns DNS off.</summary>
     public int DnsPort { get; init; } = 8600;
+
+    /// <summary>Actor remoting (the datacenter's Akka cluster); 0 picks a free port, which gossip advertises.</summary>
+    public int ActorsPort { get; init; } = 8303;
 
     /// <summary>Domain, TTLs and limits of the DNS interface; its datacenter and name server address come from <see cref="Server"/>.</summary>
     public DnsOptions? Dns { get; init; }
@@ -40,11 +45,12 @@ public sealed partial class AgentHost : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private Cluster.Agent.Checks.CheckMonitorFactory? _monitors;
 
-    private AgentHost(AgentSettings settings, ILoggerFactory loggerFactory, IAgentNode node, LocalAgent agent, HttpApi http)
+    private AgentHost(AgentSettings settings, ILoggerFactory loggerFactory, IAgentNode node, ActorNode actors, LocalAgent agent, HttpApi http)
     {
         Settings = settings;
         _loggerFactory = loggerFactory;
         Node = node;
+        Actors = actors;
         Agent = agent;
         Http = http;
     }
@@ -55,6 +61,9 @@ public sealed partial class AgentHost : IAsyncDisposable
 
     /// <summary>The server node (server agents only).</summary>
     public ServerNode Server => Node as ServerNode ?? throw new InvalidOperationException("a client agent runs no server");
+
+    /// <summary>This agent's node in the datacenter's Akka cluster, formed from and downed by LAN gossip.</summary>
+    public ActorNode Actors { get; }
 
     public LocalAgent Agent { get; }
 
@@ -74,6 +83,17 @@ public sealed partial class AgentHost : IAsyncDisposable
         IAgentNode node = settings.IsServer
             ? await ServerNode.StartAsync(settings.Server, loggerFactory)
             : await ClientNode.StartAsync(settings.Server, loggerFactory);
+        ActorNode actors;
+        try
+        {
+            actors = await StartActorsAsync(settings, node, loggerFactory);
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+
         var aliases = new AgentAliasSource(node.NodeName, node.Servers, settings.Server.Time);
         var monitors = new Cluster.Agent.Checks.CheckMonitorFactory(
             new Cluster.Agent.Checks.CheckOptions
@@ -98,7 +118,7 @@ public sealed partial class AgentHost : IAsyncDisposable
             Persisted = settings.Dev ? null : new RegistrationStore(Path.Combine(settings.Server.DataDirectory, "agent")),
         };
         aliases.Agent = agent;
-        var http = new HttpApi(node, agent, loggerFactory);
+        var http = new HttpApi(node, agent, loggerFactory) { Actors = actors };
         DnsServer? dns = null;
         try
         {
@@ -109,6 +129,7 @@ public sealed partial class AgentHost : IAsyncDisposable
         {
             await http.DisposeAsync();
             await agent.DisposeAsync();
+            await actors.DisposeAsync();
             await node.DisposeAsync();
             throw;
         }
@@ -142,8 +163,48 @@ public sealed partial class AgentHost : IAsyncDisposable
         }
 
         agent.StartSync();
-        return new AgentHost(settings, loggerFactory, node, agent, http) { _monitors = monitors, Dns = dns };
+        return new AgentHost(settings, loggerFactory, node, actors, agent, http) { _monitors = monitors, Dns = dns };
     }
+
+    /// <summary>
+    /// Joins the datacenter's Akka cluster through the LAN pool. The system is named after the
+    /// datacenter, so two datacenters' agents can never merge even if one dials the other. An
+    /// agent with join addresses waits to see a peer before it forms anything (it must not make a
+    /// cluster of one beside its servers'); one without (-dev, a lone first server) forms alone.
+    /// </summary>
+    private static async Task<ActorNode> StartActorsAsync(AgentSettings settings, IAgentNode node, ILoggerFactory loggerFactory)
+    {
+        var options = settings.Server;
+        var ownLan = node.Lan.Address;
+        var actorOptions = new ActorNodeOptions
+        {
+            SystemName = SystemNameOf(options.Datacenter),
+            Hostname = options.AdvertiseAddress.ToString(),
+            BindHostname = options.Bind.ToString(),
+            Port = settings.ActorsPort,
+            ExpectPeers = options.RetryJoin.Any(address => address != ownLan),
+            Time = options.Time,
+            Logging = loggerFactory,
+        };
+        try
+        {
+            return await ActorNode.StartAsync(actorOptions, new GossipPoolView(node.Lan, actorOptions.SystemName));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Akka wraps a taken port in its own exception types: say which listener failed and why.
+            var cause = e;
+            while (cause is not System.Net.Sockets.SocketException && cause.InnerException is { } inner)
+            {
+                cause = inner;
+            }
+
+            throw new IOException($"actors port {settings.ActorsPort}: {cause.Message}", e);
+        }
+    }
+
+    /// <summary>The Akka system name for a datacenter (datacenter names are already [a-z0-9_-]).</summary>
+    public static string SystemNameOf(string datacenter) => $"mesh-{datacenter}";
 
     private static DnsServer? StartDns(AgentSettings settings, IAgentNode node, ILoggerFactory loggerFactory)
     {
@@ -218,7 +279,7 @@ public sealed partial class AgentHost : IAsyncDisposable
             ? $"              Server: true (bootstrap: {options.Bootstrap}, expect: {options.BootstrapExpect})"
             : "              Server: false");
         await output.WriteLineAsync($"         Client Addr: [{Settings.Client}] (HTTP: {Http.Addresses[0].Port}, DNS: {Dns?.LocalEndPoint.Port ?? -1})");
-        await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Node.Lan.Address}, RPC: {(Node is ServerNode server ? server.RpcAddress : "none")})");
+        await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Node.Lan.Address}, RPC: {(Node is ServerNode server ? server.RpcAddress : "none")}, Actors: {Actors.Address.Host}:{Actors.Address.Port})");
         await output.WriteLineAsync($"            Data Dir: {(Settings.Dev ? "(in memory: dev mode)" : options.DataDirectory)}");
         await output.WriteLineAsync();
         await output.WriteLineAsync("==> Log data will now stream in as it occurs:");
@@ -260,6 +321,9 @@ public sealed partial class AgentHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Akka first: a graceful leave hands this node's shards over (bounded) while gossip still
+        // calls it alive; after the pool leave the others would down it instead.
+        await Actors.DisposeAsync();
         try
         {
             await Node.Lan.LeaveAsync();

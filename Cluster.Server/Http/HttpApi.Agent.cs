@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Cluster.Actors;
 using Cluster.Agent.Config;
 using Cluster.Gossip.Core;
 using Cluster.Server.Agent;
@@ -17,6 +18,7 @@ public sealed partial class HttpApi
     {
         Map("GET", "/v1/agent/self", AgentSelfAsync);
         Map("GET", "/v1/agent/members", AgentMembersAsync);
+        Map("GET", "/v1/agent/actors", AgentActorsAsync);
         Map("GET", "/v1/agent/services", AgentServicesAsync);
         Map("GET", "/v1/agent/service/*", AgentServiceAsync);
         Map("GET", "/v1/agent/checks", AgentChecksAsync);
@@ -87,10 +89,44 @@ public sealed partial class HttpApi
                     ["applied_index"] = (stats?.Applied ?? 0).ToString(CultureInfo.InvariantCulture),
                     ["last_snapshot_index"] = (stats?.SnapshotIndex ?? 0).ToString(CultureInfo.InvariantCulture),
                 },
+                ["actors"] = Actors?.Status() is { } actors
+                    ? new JsonObject
+                    {
+                        ["address"] = actors.Address,
+                        ["status"] = actors.Status,
+                        ["members"] = actors.Members.Length.ToString(CultureInfo.InvariantCulture),
+                        ["unreachable"] = actors.Members.Count(m => !m.Reachable).ToString(CultureInfo.InvariantCulture),
+                        ["incarnations"] = actors.Incarnations.ToString(CultureInfo.InvariantCulture),
+                    }
+                    : null,
             },
             ["Meta"] = new JsonObject(),
         });
     }
+
+    /// <summary>
+    /// Ours (Consul has no actor cluster): this agent's view of the datacenter's Akka cluster, a
+    /// hash-blocking read like /v1/agent/members, so an operator or a test waits on a change.
+    /// </summary>
+    private Task AgentActorsAsync(ApiRequest request)
+    {
+        var actors = Actors ?? throw ApiException.NotFound("this agent runs no actor node");
+        return HashedAsync(request, () => actors.Changed, () => ActorsJson(actors.Status()));
+    }
+
+    private static JsonObject ActorsJson(ActorNodeStatus status) => new()
+    {
+        ["Address"] = status.Address,
+        ["Status"] = status.Status,
+        ["Incarnations"] = status.Incarnations,
+        ["Leader"] = status.Leader,
+        ["Members"] = new JsonArray([.. status.Members.Select(m => (JsonNode)new JsonObject
+        {
+            ["Address"] = m.Address,
+            ["Status"] = m.Status,
+            ["Reachable"] = m.Reachable,
+        })]),
+    };
 
     private Task AgentMembersAsync(ApiRequest request) =>
         HashedAsync(request, () => Node.Lan.Changed, () => new JsonArray([.. Node.Lan.Members.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => (JsonNode)Member(m))]));

@@ -1,3 +1,4 @@
+using Cluster.Actors;
 using System.Net;
 using Cluster.Server.Agent;
 using Cluster.Server.Core;
@@ -47,6 +48,9 @@ public sealed partial class HttpApi : IAsyncDisposable
     public ServerNode Server => Node as ServerNode ?? throw new InvalidOperationException("a client agent has no local store");
 
     public LocalAgent Agent { get; }
+
+    /// <summary>The agent's node in the datacenter's Akka cluster (<c>/v1/agent/actors</c>); null in hosts that run none.</summary>
+    public ActorNode? Actors { get; set; }
 
     public StateStore Store => Server.Store;
 

@@ -210,6 +210,11 @@ public sealed partial class AgentProcess : IAsyncDisposable
             info.ArgumentList.Add("-dns-port=0");
         }
 
+        if (!Args.Any(a => a.StartsWith("-actors-port", StringComparison.Ordinal)))
+        {
+            info.ArgumentList.Add("-actors-port=0");
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the agent");
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginErrorReadLine();

@@ -54,7 +54,7 @@ public sealed class AgentConfigTests
         Assert.Equal("0.0.0.0", config.BindAddr);
         Assert.Equal("127.0.0.1", config.ClientAddr);
         Assert.Null(config.AdvertiseAddr);
-        Assert.Equal(new AgentPorts { Http = 8500, Https = -1, Grpc = 8502, Dns = 8600, Server = 8300, SerfLan = 8301, SerfWan = 8302 }, config.Ports);
+        Assert.Equal(new AgentPorts { Http = 8500, Https = -1, Grpc = 8502, Dns = 8600, Server = 8300, SerfLan = 8301, SerfWan = 8302, Actors = 8303 }, config.Ports);
         Assert.Equal(TimeSpan.FromSeconds(30), config.RetryInterval);
         Assert.Equal("info", config.LogLevel);
         Assert.True(config.RaftFsync);
@@ -301,6 +301,8 @@ public sealed class AgentConfigTests
     [InlineData("ports {\n  http = 70000\n}", "a.hcl:2:10: ports.http must be 0 to 65535 (or -1 to turn it off), not 70000")]
     [InlineData("ports { server = -1 }", "a.hcl:1:18: ports.server must be 0 to 65535, not -1")]
     [InlineData("ports { grpc = 8500 }", "a.hcl:1:16: ports.grpc and ports.http are both 8500")]
+    [InlineData("ports { actors = -1 }", "a.hcl:1:18: ports.actors must be 0 to 65535, not -1")]
+    [InlineData("ports { actors = 8301 }", "a.hcl:1:18: ports.actors and ports.serf_lan are both 8301")]
     [InlineData("bootstrap_expect = 3", "a.hcl:1:20: bootstrap_expect = 3 needs server mode (server = true or -server)")]
     [InlineData("server = true\nbootstrap = true\nbootstrap_expect = 3", "a.hcl:3:20: bootstrap_expect and bootstrap cannot both be set: bootstrap is a server that elects itself")]
     [InlineData("bootstrap = true", "a.hcl:1:13: bootstrap = true needs server mode (server = true or -server)")]

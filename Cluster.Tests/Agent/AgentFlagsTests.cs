@@ -13,7 +13,7 @@ public sealed class AgentFlagsTests
             "-datacenter", "east", "-data-dir=/var/lib/cluster", "-bind=10.0.0.5", "-advertise", "10.0.0.6", "-client=0.0.0.0",
             "-retry-join", "10.0.0.1", "-join=10.0.0.2", "-retry-join", "10.0.0.3", "-retry-join-wan=10.1.0.1",
             "-retry-interval=1m", "-encrypt", "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=",
-            "-http-port=8501", "-dns-port", "53", "-grpc-port=-1", "-server-port=8310", "-serf-lan-port=8311", "-serf-wan-port=8312",
+            "-http-port=8501", "-dns-port", "53", "-grpc-port=-1", "-server-port=8310", "-serf-lan-port=8311", "-serf-wan-port=8312", "-actors-port=8313",
             "-config-file=/etc/a.hcl", "-config-dir", "/etc/conf.d", "-config-file", "/etc/z.json",
             "-log-level=debug", "-ui", "-enable-script-checks=false", "-bootstrap=0",
         ]);
@@ -40,6 +40,7 @@ public sealed class AgentFlagsTests
                 ServerPort = 8310,
                 SerfLanPort = 8311,
                 SerfWanPort = 8312,
+                ActorsPort = 8313,
                 ConfigPaths = ["/etc/a.hcl", "/etc/conf.d", "/etc/z.json"],
                 LogLevel = "debug",
                 Ui = true,

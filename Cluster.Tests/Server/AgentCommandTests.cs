@@ -23,6 +23,22 @@ public sealed class AgentCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_taken_actors_port_stops_the_agent_with_a_clear_error()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var ports = AgentProcess.FreePorts(3);
+        var (exit, stdout, stderr) = await PeerProcess.RunAsync(
+            "dotnet",
+            [PeerProcess.BuiltDll("Cluster.Cli", "cluster"), "agent", "-dev", $"-http-port={ports[0]}", $"-server-port={ports[1]}", $"-serf-lan-port={ports[2]}", "-dns-port=0", $"-actors-port={port}"],
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(1, exit);
+        Assert.Contains($"==> Error starting agent: actors port {port}: Address already in use", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("agent running", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Services_and_bootstrap_config_entries_from_a_config_dir_reach_the_catalog_and_sigterm_stops_the_agent()
     {
         await File.WriteAllTextAsync(Path.Combine(_dir, "web.hcl"), """

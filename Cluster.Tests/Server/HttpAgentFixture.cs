@@ -35,6 +35,7 @@ public sealed class HttpAgentFixture : IAsyncLifetime
                 Server = new ServerOptions { NodeName = NodeName, DataDirectory = directory, Bootstrap = true, Fsync = false, ServerPort = 0, SerfLanPort = 0 },
                 HttpPort = 0,
                 DnsPort = 0,
+                ActorsPort = 0,
                 Dev = true,
             },
             NullLoggerFactory.Instance);
