@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding|remote] [--entities N] | kv [--duration S] [--callers 1,16,64] [--watchers N] [--no-etcd] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | gossip [--members 50,200,1000] [--seed N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] [--timer-ticks] | checker [--rounds N] [--history FILE] | jepsen [--duration S] [--runs N] [--seed N] [--clients N] [--faults kill,pause,partition] [--stale-reads] | serve-grpc | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding|remote] [--entities N] | kv [--duration S] [--callers 1,16,64] [--watchers N] [--no-etcd] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | gossip [--members 50,200,1000] [--seed N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] [--timer-ticks] | checker [--rounds N] [--history FILE] | jepsen [--duration S] [--runs N] [--seed N] [--clients N] [--faults kill,pause,partition] [--stale-reads] | serve-grpc | serve-aspnet | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
@@ -22,15 +22,10 @@ switch (command)
     }
 
     case "serve-kestrel":
-    {
-        await using var app = BareKestrel.Build();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        Console.WriteLine($"listening {new Uri(address).Port}");
-        await Console.In.ReadToEndAsync();
-        await app.StopAsync();
-        return 0;
-    }
+        return await ServeAsync(BareKestrel.Build());
+
+    case "serve-aspnet":
+        return await ServeAsync(LibraryEcho.Build());
 
     case "grpc":
         await GrpcBenchmark.RunAsync(Option("--warmup", 1), Option("--duration", 3), IntOption("--rounds", 3), StringOption("--only"));
@@ -83,8 +78,23 @@ switch (command)
         return 0;
 
     default:
-        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, sync, raft, gossip, raft-sim, checker, jepsen, serve-grpc or serve-kestrel");
+        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, sync, raft, gossip, raft-sim, checker, jepsen, serve-grpc, serve-aspnet or serve-kestrel");
         return 2;
+}
+
+// A server process for the benchmark: prints its port, serves until its stdin closes.
+static async Task<int> ServeAsync(Microsoft.AspNetCore.Builder.WebApplication app)
+{
+    await using (app)
+    {
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        Console.WriteLine($"listening {new Uri(address).Port}");
+        await Console.In.ReadToEndAsync();
+        await app.StopAsync();
+    }
+
+    return 0;
 }
 
 string? StringOption(string name)
@@ -123,16 +133,18 @@ internal static class GrpcBenchmark
         // All servers stay up; rounds interleave the pairs so drift in the machine hits them alike.
         await using var kestrel = await StartSelfAsync("serve-kestrel");
         await using var ourServer = await StartSelfAsync("serve-grpc");
+        await using var library = await StartSelfAsync("serve-aspnet");
         await using var js = await PeerProcess.StartNodeServerAsync("server.js");
         var pairs = new (string Name, Func<Task<Row>> Measure)[]
         {
             ("ceiling: bare Kestrel + HttpClient", () => RawClientRow(kestrel.Address)),
-            ("ours: Cluster.Grpc client -> server", () => OurClient(ourServer.Address)),
+            ("library: Grpc.Net.Client -> Grpc.AspNetCore", () => LibraryClient(library.Address)),
+            ("former: Cluster.Grpc client -> server", () => OurClient(ourServer.Address)),
             ("grpc-js: client -> server", () => JsClient(js.Port)),
-            ("split: our client -> bare Kestrel", () => OurClient(kestrel.Address)),
-            ("split: HttpClient -> our server", () => RawClientRow(ourServer.Address)),
-            ("mixed: grpc-js client -> our server", () => JsClient(ourServer.Port)),
-            ("mixed: our client -> grpc-js server", () => OurClient(js.Address)),
+            ("split: Grpc.Net.Client -> bare Kestrel", () => LibraryClient(kestrel.Address)),
+            ("split: HttpClient -> Grpc.AspNetCore", () => RawClientRow(library.Address)),
+            ("mixed: grpc-js client -> Grpc.AspNetCore", () => JsClient(library.Port)),
+            ("mixed: Grpc.Net.Client -> grpc-js server", () => LibraryClient(js.Address)),
         };
 
         pairs = pairs.Where(p => only is null || p.Name.Contains(only, StringComparison.Ordinal)).ToArray();
@@ -160,13 +172,15 @@ internal static class GrpcBenchmark
         }
 
         var ceiling = rows.Single(r => r.Name.StartsWith("ceiling", StringComparison.Ordinal));
-        var ours = rows.Single(r => r.Name.StartsWith("ours", StringComparison.Ordinal));
+        var lib = rows.Single(r => r.Name.StartsWith("library", StringComparison.Ordinal));
+        var former = rows.Single(r => r.Name.StartsWith("former", StringComparison.Ordinal));
         var grpcJs = rows.Single(r => r.Name.StartsWith("grpc-js", StringComparison.Ordinal));
         Console.WriteLine();
         Console.WriteLine("| ratio | unary, 1 caller | unary, 64 callers | bidi |");
         Console.WriteLine("|---|---|---|---|");
-        Console.WriteLine($"| ours / ceiling (goal >= 0.8) | {Ratio(ours.Unary1, ceiling.Unary1)} | {Ratio(ours.Unary64, ceiling.Unary64)} | {Ratio(ours.Bidi, ceiling.Bidi)} |");
-        Console.WriteLine($"| ours / grpc-js (goal >= 2) | {Ratio(ours.Unary1, grpcJs.Unary1)} | {Ratio(ours.Unary64, grpcJs.Unary64)} | {Ratio(ours.Bidi, grpcJs.Bidi)} |");
+        Console.WriteLine($"| library / ceiling (goal >= 0.8) | {Ratio(lib.Unary1, ceiling.Unary1)} | {Ratio(lib.Unary64, ceiling.Unary64)} | {Ratio(lib.Bidi, ceiling.Bidi)} |");
+        Console.WriteLine($"| library / grpc-js (goal >= 2) | {Ratio(lib.Unary1, grpcJs.Unary1)} | {Ratio(lib.Unary64, grpcJs.Unary64)} | {Ratio(lib.Bidi, grpcJs.Bidi)} |");
+        Console.WriteLine($"| library / former layer | {Ratio(lib.Unary1, former.Unary1)} | {Ratio(lib.Unary64, former.Unary64)} | {Ratio(lib.Bidi, former.Bidi)} |");
 
         Task<LoadResult> Unary(int callers, Func<Task> call) => LoadRunner.RunAsync(callers, warmup, duration, call);
 
@@ -199,6 +213,25 @@ internal static class GrpcBenchmark
                 duration,
                 () => stream.RequestStream.WriteAsync(request),
                 () => stream.ResponseStream.MoveNext(),
+                () => stream.RequestStream.CompleteAsync());
+            return new Row("", unary1, unary64, bidi);
+        }
+
+        async Task<Row> LibraryClient(Uri address)
+        {
+            using var channel = LibraryEcho.Channel(address);
+            var client = new Cluster.Testing.Echo.Echo.EchoClient(channel);
+            var request = BenchPayload.Request;
+            async Task Call() => await client.UnaryAsync(request);
+            var unary1 = await Unary(1, Call);
+            var unary64 = await Unary(64, Call);
+            using var stream = client.Bidi();
+            var bidi = await LoadRunner.RunStreamAsync(
+                Window,
+                warmup,
+                duration,
+                () => stream.RequestStream.WriteAsync(request),
+                () => new ValueTask<bool>(stream.ResponseStream.MoveNext(CancellationToken.None)),
                 () => stream.RequestStream.CompleteAsync());
             return new Row("", unary1, unary64, bidi);
         }
