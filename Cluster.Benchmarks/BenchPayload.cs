@@ -1,10 +1,9 @@
-using Cluster.Grpc.Server;
 using Cluster.Testing.Echo;
 using Google.Protobuf;
 
 namespace Cluster.Benchmarks;
 
-/// <summary>The one message every pair exchanges, and the lean echo handlers our server runs.</summary>
+/// <summary>The one message every pair exchanges.</summary>
 public static class BenchPayload
 {
     public const int PayloadSize = 100;
@@ -22,15 +21,4 @@ public static class BenchPayload
         body.CopyTo(frame, 5);
         return frame;
     }
-
-    public static GrpcServiceRegistry Services() => new GrpcServiceRegistry()
-        .AddUnary(EchoMethods.Unary, static (request, _) => Task.FromResult(new EchoReply { Message = request.Message, Payload = request.Payload }))
-        .AddDuplexStreaming(EchoMethods.Bidi, static async (requests, responses, _) =>
-        {
-            while (await requests.MoveNext())
-            {
-                var request = requests.Current;
-                await responses.WriteAsync(new EchoReply { Message = request.Message, Payload = request.Payload });
-            }
-        });
 }

@@ -10,9 +10,8 @@ using EchoGrpc = Cluster.Testing.Echo.Echo;
 namespace Cluster.Benchmarks;
 
 /// <summary>
-/// The echo pair on the libraries: Grpc.AspNetCore serving the generated Echo base class, the
-/// same lean handlers as <see cref="BenchPayload.Services"/>, on Kestrel h2c with the same limits
-/// as the ceiling.
+/// The echo pair on the libraries: Grpc.AspNetCore serving the generated Echo base class with
+/// lean handlers (no headers, no status logic), on Kestrel h2c with the same limits as the ceiling.
 /// </summary>
 public static class LibraryEcho
 {
@@ -33,7 +32,7 @@ public static class LibraryEcho
         return app;
     }
 
-    /// <summary>Grpc.Net.Client's channel with the transport settings our former channel used.</summary>
+    /// <summary>Grpc.Net.Client's channel with the ceiling client's transport settings.</summary>
     public static global::Grpc.Net.Client.GrpcChannel Channel(Uri address) =>
         global::Grpc.Net.Client.GrpcChannel.ForAddress(address, new global::Grpc.Net.Client.GrpcChannelOptions
         {

@@ -1,26 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
 using Cluster.Benchmarks;
-using Cluster.Grpc.Client;
-using Cluster.Grpc.Server;
 using Cluster.Testing;
-using Cluster.Testing.Echo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding|remote] [--entities N] | kv [--duration S] [--callers 1,16,64] [--watchers N] [--no-etcd] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | gossip [--members 50,200,1000] [--seed N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] [--timer-ticks] | checker [--rounds N] [--history FILE] | jepsen [--duration S] [--runs N] [--seed N] [--clients N] [--faults kill,pause,partition] [--stale-reads] | serve-grpc | serve-aspnet | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding|remote] [--entities N] | kv [--duration S] [--callers 1,16,64] [--watchers N] [--no-etcd] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | gossip [--members 50,200,1000] [--seed N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] [--timer-ticks] | checker [--rounds N] [--history FILE] | jepsen [--duration S] [--runs N] [--seed N] [--clients N] [--faults kill,pause,partition] [--stale-reads] | serve-aspnet | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
-    case "serve-grpc":
-    {
-        await using var server = await GrpcServer.StartAsync([GrpcEndpoint.Loopback()], BenchPayload.Services());
-        Console.WriteLine($"listening {server.Addresses[0].Port}");
-        await Console.In.ReadToEndAsync();
-        return 0;
-    }
-
     case "serve-kestrel":
         return await ServeAsync(BareKestrel.Build());
 
@@ -78,7 +67,7 @@ switch (command)
         return 0;
 
     default:
-        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, sync, raft, gossip, raft-sim, checker, jepsen, serve-grpc, serve-aspnet or serve-kestrel");
+        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, sync, raft, gossip, raft-sim, checker, jepsen, serve-aspnet or serve-kestrel");
         return 2;
 }
 
@@ -132,14 +121,12 @@ internal static class GrpcBenchmark
 
         // All servers stay up; rounds interleave the pairs so drift in the machine hits them alike.
         await using var kestrel = await StartSelfAsync("serve-kestrel");
-        await using var ourServer = await StartSelfAsync("serve-grpc");
         await using var library = await StartSelfAsync("serve-aspnet");
         await using var js = await PeerProcess.StartNodeServerAsync("server.js");
         var pairs = new (string Name, Func<Task<Row>> Measure)[]
         {
             ("ceiling: bare Kestrel + HttpClient", () => RawClientRow(kestrel.Address)),
             ("library: Grpc.Net.Client -> Grpc.AspNetCore", () => LibraryClient(library.Address)),
-            ("former: Cluster.Grpc client -> server", () => OurClient(ourServer.Address)),
             ("grpc-js: client -> server", () => JsClient(js.Port)),
             ("split: Grpc.Net.Client -> bare Kestrel", () => LibraryClient(kestrel.Address)),
             ("split: HttpClient -> Grpc.AspNetCore", () => RawClientRow(library.Address)),
@@ -173,14 +160,12 @@ internal static class GrpcBenchmark
 
         var ceiling = rows.Single(r => r.Name.StartsWith("ceiling", StringComparison.Ordinal));
         var lib = rows.Single(r => r.Name.StartsWith("library", StringComparison.Ordinal));
-        var former = rows.Single(r => r.Name.StartsWith("former", StringComparison.Ordinal));
         var grpcJs = rows.Single(r => r.Name.StartsWith("grpc-js", StringComparison.Ordinal));
         Console.WriteLine();
         Console.WriteLine("| ratio | unary, 1 caller | unary, 64 callers | bidi |");
         Console.WriteLine("|---|---|---|---|");
         Console.WriteLine($"| library / ceiling (goal >= 0.8) | {Ratio(lib.Unary1, ceiling.Unary1)} | {Ratio(lib.Unary64, ceiling.Unary64)} | {Ratio(lib.Bidi, ceiling.Bidi)} |");
         Console.WriteLine($"| library / grpc-js (goal >= 2) | {Ratio(lib.Unary1, grpcJs.Unary1)} | {Ratio(lib.Unary64, grpcJs.Unary64)} | {Ratio(lib.Bidi, grpcJs.Bidi)} |");
-        Console.WriteLine($"| library / former layer | {Ratio(lib.Unary1, former.Unary1)} | {Ratio(lib.Unary64, former.Unary64)} | {Ratio(lib.Bidi, former.Bidi)} |");
 
         Task<LoadResult> Unary(int callers, Func<Task> call) => LoadRunner.RunAsync(callers, warmup, duration, call);
 
@@ -197,24 +182,6 @@ internal static class GrpcBenchmark
             {
                 return await LoadRunner.RunStreamAsync(Window, warmup, duration, send, receive, complete);
             }
-        }
-
-        async Task<Row> OurClient(Uri address)
-        {
-            using var channel = GrpcChannel.ForAddress(address);
-            var request = BenchPayload.Request;
-            Task Call() => channel.UnaryAsync(EchoMethods.Unary, request);
-            var unary1 = await Unary(1, Call);
-            var unary64 = await Unary(64, Call);
-            using var stream = channel.DuplexStreaming(EchoMethods.Bidi);
-            var bidi = await LoadRunner.RunStreamAsync(
-                Window,
-                warmup,
-                duration,
-                () => stream.RequestStream.WriteAsync(request),
-                () => stream.ResponseStream.MoveNext(),
-                () => stream.RequestStream.CompleteAsync());
-            return new Row("", unary1, unary64, bidi);
         }
 
         async Task<Row> LibraryClient(Uri address)

@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Cluster.Benchmarks.Etcd;
-using Cluster.Grpc;
-using Cluster.Grpc.Client;
 using Cluster.Testing;
 using Cluster.Testing.Raft;
 using Cluster.Testing.Raft.Wire;
 using Google.Protobuf;
+using Grpc.Net.Client;
 
 namespace Cluster.Benchmarks;
 
@@ -42,13 +40,13 @@ internal static class RaftBenchmark
             await using (var cluster = await RaftProcessCluster.StartAsync(3, Path.Combine(root, "ours"), nodeArgs))
             {
                 var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-                var channel = cluster.Channel(cluster.PortOf(leader));
-                rttMs = await RoundTripAsync(channel);
+                var client = cluster.Client(cluster.PortOf(leader));
+                rttMs = await RoundTripAsync(client);
                 var before = await cluster.StatusAsync(leader, TimeSpan.FromSeconds(5));
                 foreach (var concurrency in concurrencies)
                 {
                     ours[concurrency] = await LoadAsync(concurrency, duration, (worker, seq) =>
-                        channel.UnaryAsync(RaftKv.Put, new Cluster.Testing.Raft.Wire.PutRequest { Key = $"k{worker}-{seq % 1000}", Value = value }));
+                        client.PutAsync(new Cluster.Testing.Raft.Wire.PutRequest { Key = $"k{worker}-{seq % 1000}", Value = value }).ResponseAsync);
                 }
 
                 var after = await cluster.StatusAsync(leader, TimeSpan.FromSeconds(5));
@@ -64,11 +62,11 @@ internal static class RaftBenchmark
             {
                 await using var members = await EtcdCluster.StartAsync(Path.Combine(root, "etcd"));
                 using var channel = GrpcChannel.ForAddress(new Uri($"http://127.0.0.1:{members.LeaderClientPort}"));
-                var put = Method.FromDescriptor<Etcd.PutRequest, PutResponse>(EtcdPutReflection.Descriptor, "etcdserverpb.KV", "Put");
+                var kv = new Etcd.KV.KVClient(channel);
                 foreach (var concurrency in concurrencies)
                 {
                     etcd[concurrency] = await LoadAsync(concurrency, duration, (worker, seq) =>
-                        channel.UnaryAsync(put, new Etcd.PutRequest { Key = ByteString.CopyFromUtf8($"k{worker}-{seq % 1000}"), Value = value }));
+                        kv.PutAsync(new Etcd.PutRequest { Key = ByteString.CopyFromUtf8($"k{worker}-{seq % 1000}"), Value = value }).ResponseAsync);
                 }
             }
 
@@ -139,13 +137,13 @@ internal static class RaftBenchmark
         }
     }
 
-    private static async Task<double> RoundTripAsync(GrpcChannel channel)
+    private static async Task<double> RoundTripAsync(Cluster.Testing.Raft.Wire.Kv.KvClient client)
     {
         var samples = new List<double>();
         for (var i = 0; i < 2000; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            await channel.UnaryAsync(RaftKv.Keys, new KeysRequest());
+            await client.KeysAsync(new KeysRequest());
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
 

@@ -5,7 +5,7 @@ namespace Cluster.Benchmarks;
 
 /// <summary>
 /// The ceiling's client: HttpClient's HTTP/2 stack sending the precomputed request frame and
-/// reading the response to its trailers. Same transport settings as GrpcChannel.
+/// reading the response to its trailers. Same transport settings as the library client (LibraryEcho.Channel).
 /// </summary>
 public sealed class RawClient : IDisposable
 {

@@ -1,22 +1,14 @@
-using Cluster.Grpc;
-using Cluster.Grpc.Server;
 using Cluster.Raft.Server;
-using Cluster.Testing.Raft;
 using Cluster.Testing.Raft.Wire;
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace Cluster.RaftNode;
 
 /// <summary>The client API over gRPC. A server that does not lead answers FAILED_PRECONDITION with "leader=ADDRESS".</summary>
-internal sealed class KvService(KvStateMachine stateMachine, Task<RaftServer> raft)
+internal sealed class KvService(KvStateMachine stateMachine, Task<RaftServer> raft) : Kv.KvBase
 {
-    public void Register(GrpcServiceRegistry registry) => registry
-        .AddUnary(RaftKv.Put, PutAsync)
-        .AddUnary(RaftKv.Get, GetAsync)
-        .AddUnary(RaftKv.Keys, KeysAsync)
-        .AddUnary(RaftKv.Status, StatusAsync);
-
-    private async Task<PutReply> PutAsync(PutRequest request, ServerCallContext context)
+    public override async Task<PutReply> Put(PutRequest request, ServerCallContext context)
     {
         var server = await Started(context);
         try
@@ -30,7 +22,7 @@ internal sealed class KvService(KvStateMachine stateMachine, Task<RaftServer> ra
         }
     }
 
-    private async Task<GetReply> GetAsync(GetRequest request, ServerCallContext context)
+    public override async Task<GetReply> Get(GetRequest request, ServerCallContext context)
     {
         var server = await Started(context);
         try
@@ -45,13 +37,13 @@ internal sealed class KvService(KvStateMachine stateMachine, Task<RaftServer> ra
         }
     }
 
-    private async Task<KeysReply> KeysAsync(KeysRequest request, ServerCallContext context)
+    public override async Task<KeysReply> Keys(KeysRequest request, ServerCallContext context)
     {
         var server = await Started(context);
         return new KeysReply { Count = (ulong)stateMachine.Count, Applied = server.Stats?.Applied ?? 0 };
     }
 
-    private async Task<StatusReply> StatusAsync(StatusRequest request, ServerCallContext context)
+    public override async Task<StatusReply> Status(StatusRequest request, ServerCallContext context)
     {
         var server = request.Wait ? await raft.WaitAsync(context.CancellationToken) : await Started(context);
         while (true)

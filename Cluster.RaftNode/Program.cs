@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Net;
-using Cluster.Grpc.Server;
 using Cluster.Raft.Server;
+using Cluster.Raft.Transport;
 using Cluster.RaftNode;
+using Cluster.Server.Rpc;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // Arguments: --id N --dir PATH [--port P] [--no-fsync] [--snapshot-threshold N] [--tick-ms N]
@@ -17,14 +20,14 @@ var stateMachine = new KvStateMachine();
 RaftServer? raft = null;
 var started = new TaskCompletionSource<RaftServer>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-var service = new KvService(stateMachine, started.Task);
-var registry = new GrpcServiceRegistry();
-service.Register(registry);
-Cluster.Raft.Transport.RaftTransport.Register(registry, () => raft?.Transport);
-
-await using var server = await GrpcServer.StartAsync(
-    [new GrpcEndpoint(new IPEndPoint(IPAddress.Loopback, port))], registry, new GrpcServerOptions { MaxReceiveMessageSize = 64 << 20 },
-    new GrpcHostOptions { MaxStreamsPerConnection = 1000 }, loggerFactory);
+await using var server = await GrpcHost.StartAsync(
+    new GrpcHostOptions { Endpoints = [new IPEndPoint(IPAddress.Loopback, port)], MaxReceiveMessageSize = 64 << 20, Logging = loggerFactory },
+    services => services.AddSingleton(new KvService(stateMachine, started.Task)).AddSingleton(new RaftService(() => raft?.Transport)),
+    endpoints =>
+    {
+        endpoints.MapGrpcService<KvService>();
+        endpoints.MapGrpcService<RaftService>();
+    });
 port = server.Addresses[0].Port;
 Console.WriteLine($"listening {port}");
 

@@ -87,7 +87,7 @@ public sealed class CheckMonitorFactory : IDisposable
         CheckKind.Script => new ScriptProbe(definition.Args, timeout, _options.OutputMaxSize),
         CheckKind.Http => new HttpProbe(definition, _http.Get(definition.TlsSkipVerify), timeout, _options.OutputMaxSize),
         CheckKind.Tcp => new TcpProbe(HostPort.Parse(definition.Tcp!, definition.Id, "tcp"), timeout),
-        CheckKind.Grpc => new GrpcProbe(definition, _http.Handler(definition.TlsSkipVerify), timeout, _options.TimeProvider),
+        CheckKind.Grpc => new GrpcProbe(definition, _http.Handler(definition.TlsSkipVerify), timeout),
         _ => throw new InvalidCheckException($"Check {definition.Id}: {definition.Kind} checks have no probe"),
     };
 

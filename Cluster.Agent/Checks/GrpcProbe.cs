@@ -1,26 +1,24 @@
 using Cluster.Agent.Config;
-using Cluster.Agent.Wire;
-using Cluster.Grpc;
-using Cluster.Grpc.Client;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
 
 namespace Cluster.Agent.Checks;
 
 /// <summary>
-/// Consul's gRPC check: the standard health protocol's Check call for the service after the
-/// "/" (empty: the server as a whole); SERVING is passing, any other answer or error critical.
+/// Consul's gRPC check: the standard health protocol's Check call (Grpc.HealthCheck's client)
+/// for the service after the "/" (empty: the server as a whole); SERVING is passing, any other
+/// answer or error critical.
 /// </summary>
 internal sealed class GrpcProbe : ICheckProbe
 {
-    public static readonly Method<HealthCheckRequest, HealthCheckResponse> CheckMethod =
-        Method.FromDescriptor<HealthCheckRequest, HealthCheckResponse>(HealthReflection.Descriptor, "grpc.health.v1.Health", "Check");
-
     private readonly GrpcChannel _channel;
+    private readonly Health.HealthClient _client;
     private readonly HealthCheckRequest _request;
     private readonly string _target;
     private readonly TimeSpan _timeout;
-    private readonly TimeProvider _time;
 
-    public GrpcProbe(CheckDefinition definition, HttpMessageHandler handler, TimeSpan timeout, TimeProvider time)
+    public GrpcProbe(CheckDefinition definition, HttpMessageHandler handler, TimeSpan timeout)
     {
         var target = definition.Grpc ?? "";
         var slash = target.IndexOf('/', StringComparison.Ordinal);
@@ -28,18 +26,18 @@ internal sealed class GrpcProbe : ICheckProbe
         _request = new HealthCheckRequest { Service = slash < 0 ? "" : target[(slash + 1)..] };
         _target = target;
         _timeout = timeout;
-        _time = time;
         var scheme = definition.GrpcUseTls ? "https" : "http";
-        _channel = GrpcChannel.ForAddress($"{scheme}://{address}", new GrpcChannelOptions { HttpHandler = handler, TimeProvider = time });
+        _channel = GrpcChannel.ForAddress($"{scheme}://{address}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
+        _client = new Health.HealthClient(_channel);
     }
 
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
         try
         {
-            // The deadline tells the server how long we wait; the token is what ends the wait here.
-            var options = new CallOptions(Deadline: _time.GetUtcNow() + _timeout, CancellationToken: cancellationToken);
-            var response = await _channel.UnaryAsync(CheckMethod, _request, options);
+            // The deadline tells the server how long we wait (the library keeps it on the wall
+            // clock); the token, on the injected clock, is what ends the wait here.
+            var response = await _client.CheckAsync(_request, deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken);
             return response.Status == HealthCheckResponse.Types.ServingStatus.Serving
                 ? CheckResult.Passing($"gRPC check {_target}: success")
                 : CheckResult.Critical($"gRPC check {_target}: failed: status {StatusName(response.Status)}");

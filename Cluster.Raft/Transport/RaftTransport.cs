@@ -1,15 +1,15 @@
 using System.Collections.Concurrent;
-using Cluster.Grpc;
-using Cluster.Grpc.Client;
-using Cluster.Grpc.Server;
 using Cluster.Raft.Storage;
 using Cluster.Raft.Wire;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using RaftGrpc = Cluster.Raft.Wire.Raft;
 
 namespace Cluster.Raft.Transport;
 
 /// <summary>
-/// Raft over the gRPC layer. Each server keeps one outbound client stream of message batches
+/// Raft over gRPC (Grpc.Net.Client out, <see cref="RaftService"/> in). Each server keeps one outbound client stream of message batches
 /// to each peer (the peer's answers come back on its own stream to us), so a slow disk on
 /// one side never blocks reads on the other. Messages are fire-and-forget: a stream that
 /// breaks is redialled with backoff, and what was lost Raft sends again. Snapshots go on their
@@ -18,12 +18,6 @@ namespace Cluster.Raft.Transport;
 /// </summary>
 public sealed class RaftTransport : IAsyncDisposable
 {
-    internal static readonly Method<MessageBatch, StreamClosed> StreamMethod =
-        Method.FromDescriptor<MessageBatch, StreamClosed>(RaftTransportReflection.Descriptor, "cluster.raft.v1.Raft", "Stream");
-
-    internal static readonly Method<SnapshotChunk, SnapshotProgress> SnapshotMethod =
-        Method.FromDescriptor<SnapshotChunk, SnapshotProgress>(RaftTransportReflection.Descriptor, "cluster.raft.v1.Raft", "InstallSnapshot");
-
     private readonly ulong _self;
     private readonly string _selfAddress;
     private readonly IRaftInbox _inbox;
@@ -55,26 +49,6 @@ public sealed class RaftTransport : IAsyncDisposable
 
     /// <summary>Messages dropped because a peer's queue was full or its address unknown.</summary>
     public long DroppedOutbound => Interlocked.Read(ref _droppedOutbound);
-
-    /// <summary>Adds the Raft service to a server's registry.</summary>
-    public GrpcServiceRegistry Register(GrpcServiceRegistry registry) => Register(registry, () => this);
-
-    /// <summary>
-    /// Adds the Raft service for a transport created later (a server must bind its port before
-    /// it knows the address it advertises): calls before <paramref name="resolve"/> returns one
-    /// are refused as UNAVAILABLE, and the peer retries.
-    /// </summary>
-    public static GrpcServiceRegistry Register(GrpcServiceRegistry registry, Func<RaftTransport?> resolve)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        ArgumentNullException.ThrowIfNull(resolve);
-        return registry
-            .AddClientStreaming(StreamMethod, (requests, context) => Resolve(resolve).ReceiveStreamAsync(requests, context))
-            .AddDuplexStreaming(SnapshotMethod, (requests, responses, context) => Resolve(resolve).ReceiveSnapshotAsync(requests, responses, context));
-    }
-
-    private static RaftTransport Resolve(Func<RaftTransport?> resolve) =>
-        resolve() ?? throw new RpcException(new Status(StatusCode.Unavailable, "raft is not started yet"));
 
     /// <summary>Where peers listen (host:port): new ones are dialled, moved ones redialled.</summary>
     public void SetPeers(IReadOnlyDictionary<ulong, string> addresses)
@@ -161,7 +135,7 @@ public sealed class RaftTransport : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task<StreamClosed> ReceiveStreamAsync(IAsyncStreamReader<MessageBatch> requests, ServerCallContext context)
+    internal async Task<StreamClosed> ReceiveStreamAsync(IAsyncStreamReader<MessageBatch> requests, ServerCallContext context)
     {
         while (await requests.MoveNext(context.CancellationToken))
         {
@@ -186,7 +160,7 @@ public sealed class RaftTransport : IAsyncDisposable
         return new StreamClosed();
     }
 
-    private async Task ReceiveSnapshotAsync(IAsyncStreamReader<SnapshotChunk> requests, IAsyncStreamWriter<SnapshotProgress> responses, ServerCallContext context)
+    internal async Task ReceiveSnapshotAsync(IAsyncStreamReader<SnapshotChunk> requests, IAsyncStreamWriter<SnapshotProgress> responses, ServerCallContext context)
     {
         var token = context.CancellationToken;
         if (!await requests.MoveNext(token))
@@ -250,10 +224,19 @@ public sealed class RaftTransport : IAsyncDisposable
         private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(owner._stopping.Token);
         private readonly GrpcChannel _channel = GrpcChannel.ForAddress(new Uri($"http://{address}"), new GrpcChannelOptions
         {
-            TimeProvider = owner._time,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            // Raft sends snapshots in chunks and batches within MaxBatch: no message nears this.
+            MaxReceiveMessageSize = 64 << 20,
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectTimeout = TimeSpan.FromSeconds(2),
+                // A peer that vanished without a FIN is found in seconds, and its stream redialled.
+                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                EnableMultipleHttp2Connections = true,
+                UseProxy = false,
+            },
         });
 
         private int _queued;
@@ -318,7 +301,7 @@ public sealed class RaftTransport : IAsyncDisposable
             {
                 try
                 {
-                    using var call = _channel.ClientStreaming(StreamMethod, new CallOptions(CancellationToken: stop));
+                    using var call = new RaftGrpc.RaftClient(_channel).Stream(cancellationToken: stop);
                     await call.RequestStream.WriteAsync(new MessageBatch { From = owner._self, FromAddress = owner._selfAddress }, stop);
                     var batch = new MessageBatch();
                     while (true)
@@ -383,7 +366,7 @@ public sealed class RaftTransport : IAsyncDisposable
 
             using var stall = CancellationTokenSource.CreateLinkedTokenSource(stop);
             stall.CancelAfter(owner._options.SnapshotStallTimeout);
-            using var call = _channel.DuplexStreaming(SnapshotMethod, new CallOptions(CancellationToken: stall.Token));
+            using var call = new RaftGrpc.RaftClient(_channel).InstallSnapshot(cancellationToken: stall.Token);
             await call.RequestStream.WriteAsync(new SnapshotChunk
             {
                 From = message.From,

@@ -35,7 +35,7 @@ public static partial class ConfiguredState
                     await step();
                     break;
                 }
-                catch (Exception e) when (e is NoLeaderException or Grpc.RpcException or KeyNotFoundException)
+                catch (Exception e) when (e is NoLeaderException or global::Grpc.Core.RpcException or KeyNotFoundException)
                 {
                     LogRetry(logger, e.Message);
                     await Task.Delay(wait, host.Settings.Server.Time, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);

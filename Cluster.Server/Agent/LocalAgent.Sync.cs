@@ -153,7 +153,7 @@ public sealed partial class LocalAgent
                     await SyncChangesAsync(cancellationToken);
                     Interlocked.Increment(ref _syncs);
                 }
-                catch (Exception e) when (e is NoLeaderException or Grpc.RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+                catch (Exception e) when (e is NoLeaderException or global::Grpc.Core.RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
                 {
                     LogSyncFailed(_logger, e.Message);
                     lock (_gate)

@@ -1,5 +1,5 @@
 using Cluster.Gossip.Pool;
-using Cluster.Grpc;
+using Grpc.Core;
 using Cluster.Server.Core;
 using Cluster.Server.Wire;
 using Microsoft.Extensions.Logging;
@@ -72,32 +72,30 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
             command.UnixMs = Options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         }
 
-        var reply = await Call(ServerRpcMethods.Apply, new ApplyRequest { Command = command, Forward = true }, idempotent: false, cancellationToken).ConfigureAwait(false);
+        var reply = await Call((c, o) => c.ApplyAsync(new ApplyRequest { Command = command, Forward = true }, o), idempotent: false, cancellationToken).ConfigureAwait(false);
         return (reply.Index, reply.Result);
     }
 
     public Task<NodeStateReply> NodeStateAsync(string node, Consistency consistency, CancellationToken cancellationToken = default) =>
-        Call(ServerRpcMethods.NodeState, new NodeStateRequest { Node = node, Stale = consistency == Consistency.Stale }, idempotent: true, cancellationToken);
+        Call((c, o) => c.NodeStateAsync(new NodeStateRequest { Node = node, Stale = consistency == Consistency.Stale }, o), idempotent: true, cancellationToken);
 
     public Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default) =>
-        Call(ServerRpcMethods.ServiceInstances, new ServiceInstancesRequest { Service = service, Tag = tag ?? "", Stale = consistency == Consistency.Stale }, idempotent: true, cancellationToken);
+        Call((c, o) => c.ServiceInstancesAsync(new ServiceInstancesRequest { Service = service, Tag = tag ?? "", Stale = consistency == Consistency.Stale }, o), idempotent: true, cancellationToken);
 
     /// <summary>Forwards an HTTP request to a server; reads may be retried on another server, writes only if never sent.</summary>
     public Task<HttpForwardReply> ForwardHttpAsync(HttpForward request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Call(ServerRpcMethods.Http, request, idempotent: request.Method is "GET" or "HEAD", cancellationToken);
+        return Call((c, o) => c.HttpAsync(request, o), idempotent: request.Method is "GET" or "HEAD", cancellationToken);
     }
 
-    private async Task<TResponse> Call<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, bool idempotent, CancellationToken cancellationToken)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
-        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new()
+    private async Task<TResponse> Call<TResponse>(Func<ServerRpc.ServerRpcClient, CallOptions, AsyncUnaryCall<TResponse>> call, bool idempotent, CancellationToken cancellationToken)
     {
         try
         {
-            return await Pool.CallAsync(method, request, idempotent, cancellationToken).ConfigureAwait(false);
+            return await Pool.CallAsync(call, idempotent, cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException e) when (e.Status.Code == StatusCode.FailedPrecondition)
+        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
         {
             throw new NoLeaderException(e.Status.Detail);
         }

@@ -1,9 +1,8 @@
 using Cluster.Gossip.Wire;
 using Cluster.Gossip.Pool;
-using Cluster.Grpc;
-using Cluster.Grpc.Client;
 using Cluster.Server.Core;
-using Google.Protobuf;
+using Cluster.Server.Wire;
+using Grpc.Core;
 
 namespace Cluster.Server.Client;
 
@@ -20,7 +19,7 @@ public sealed class ServerPool : IDisposable
     private readonly string _datacenter;
     private readonly Random _random;
     private readonly TimeProvider _time;
-    private readonly ChannelCache _channels = new(new GrpcChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(1), MaxReceiveMessageSize = 64 << 20 });
+    private readonly ChannelCache _channels = new(TimeSpan.FromSeconds(1));
     private readonly List<string> _order = [];
 
     public ServerPool(GossipPool lan, string datacenter, Random random, TimeProvider time)
@@ -47,9 +46,8 @@ public sealed class ServerPool : IDisposable
     /// <summary>How long a call waits for gossip to name a first server before giving up.</summary>
     public TimeSpan NoServersWait { get; init; } = TimeSpan.FromSeconds(2);
 
-    public async Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, bool idempotent, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>, new()
-        where TResponse : class, IMessage<TResponse>, new()
+    /// <summary>Makes <paramref name="call"/> to one server after another until one answers; a non-idempotent call moves on only if it was never sent.</summary>
+    public async Task<TResponse> CallAsync<TResponse>(Func<ServerRpc.ServerRpcClient, CallOptions, AsyncUnaryCall<TResponse>> call, bool idempotent, CancellationToken cancellationToken)
     {
         var tried = new HashSet<string>(StringComparer.Ordinal);
         RpcException? last = null;
@@ -66,9 +64,9 @@ public sealed class ServerPool : IDisposable
             tried.Add(server);
             try
             {
-                return await _channels.For(server).UnaryAsync(method, request, new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+                return await call(_channels.For(server), new CallOptions(cancellationToken: cancellationToken)).ConfigureAwait(false);
             }
-            catch (RpcException e) when (!cancellationToken.IsCancellationRequested && e.Status.Code is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled)
+            catch (RpcException e) when (!cancellationToken.IsCancellationRequested && e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled)
             {
                 Demote(server);
                 last = e;

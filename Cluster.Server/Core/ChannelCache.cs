@@ -1,23 +1,43 @@
-using Cluster.Grpc.Client;
+using Cluster.Server.Wire;
+using Grpc.Net.Client;
 
 namespace Cluster.Server.Core;
 
-/// <summary>One gRPC channel per server address ("host:port"), made on first use and kept (each holds its HTTP/2 connection).</summary>
-public sealed class ChannelCache(GrpcChannelOptions options) : IDisposable
+/// <summary>
+/// One gRPC channel per server address ("host:port"), made on first use and kept (each holds its
+/// HTTP/2 connections), and the ServerRpc client over it.
+/// </summary>
+public sealed class ChannelCache(TimeSpan connectTimeout) : IDisposable
 {
-    private readonly Dictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (GrpcChannel Channel, ServerRpc.ServerRpcClient Client)> _channels = new(StringComparer.Ordinal);
 
-    public GrpcChannel For(string address)
+    public ServerRpc.ServerRpcClient For(string address)
     {
         lock (_channels)
         {
-            if (!_channels.TryGetValue(address, out var channel))
+            if (!_channels.TryGetValue(address, out var entry))
             {
-                channel = GrpcChannel.ForAddress(new Uri($"http://{address}"), options);
-                _channels[address] = channel;
+                var channel = GrpcChannel.ForAddress(new Uri($"http://{address}"), new GrpcChannelOptions
+                {
+                    // Forwarded HTTP bodies and catalog replies may be large (as the server accepts: 64 MiB).
+                    MaxReceiveMessageSize = 64 << 20,
+                    HttpHandler = new SocketsHttpHandler
+                    {
+                        ConnectTimeout = connectTimeout,
+                        // More than the server's streams per connection open another connection instead of queueing.
+                        EnableMultipleHttp2Connections = true,
+                        PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                        // A server that vanished without a FIN is found in seconds, not when TCP gives up.
+                        KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+                        KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+                        UseProxy = false,
+                    },
+                });
+                entry = (channel, new ServerRpc.ServerRpcClient(channel));
+                _channels[address] = entry;
             }
 
-            return channel;
+            return entry.Client;
         }
     }
 
@@ -25,7 +45,7 @@ public sealed class ChannelCache(GrpcChannelOptions options) : IDisposable
     {
         lock (_channels)
         {
-            foreach (var channel in _channels.Values)
+            foreach (var (channel, _) in _channels.Values)
             {
                 channel.Dispose();
             }

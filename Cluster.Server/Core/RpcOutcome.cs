@@ -1,4 +1,4 @@
-using Cluster.Grpc;
+using Grpc.Core;
 
 namespace Cluster.Server.Core;
 
@@ -13,7 +13,8 @@ public static class RpcOutcome
     public static bool NeverSent(RpcException e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        // Grpc.Net.Client keeps the transport's exception in the status (DebugException).
+        for (var inner = e.Status.DebugException ?? e.InnerException; inner is not null; inner = inner.InnerException)
         {
             if (inner is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
                 or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable })

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Cluster.Gossip.Wire;
-using Cluster.Grpc.Client;
+using Cluster.Server.Rpc;
 using Cluster.Server.Wire;
 using Microsoft.Extensions.Logging;
 
@@ -85,13 +85,14 @@ public sealed partial class ServerNode
         {
             try
             {
-                var status = await Channel(server.RpcAddress).UnaryAsync(ServerRpcMethods.Status, new StatusRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(2), Options.Time, cancellationToken));
+                using var deadline = new RpcDeadline(TimeSpan.FromSeconds(2), Options.Time, cancellationToken);
+                var status = await Channel(server.RpcAddress).StatusAsync(new StatusRequest(), cancellationToken: deadline.Token);
                 if (status.HasState)
                 {
                     return true;
                 }
             }
-            catch (Grpc.RpcException)
+            catch (global::Grpc.Core.RpcException)
             {
                 return null;
             }

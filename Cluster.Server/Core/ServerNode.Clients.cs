@@ -1,5 +1,4 @@
-using Cluster.Grpc;
-using Cluster.Grpc.Server;
+using Grpc.Core;
 using Cluster.Server.State;
 using Cluster.Server.Wire;
 
@@ -34,15 +33,15 @@ public sealed partial class ServerNode : IServerConnection
         return CatalogReplies.ServiceInstances(Store.Current, service, tag);
     }
 
-    private Task<HttpForwardReply> ServeHttpAsync(HttpForward request, ServerCallContext context) =>
+    internal Task<HttpForwardReply> ServeHttpAsync(HttpForward request, ServerCallContext context) =>
         HttpHandler is { } handler
             ? handler(request, context.CancellationToken)
             : throw new RpcException(new Status(StatusCode.Unavailable, "the server's HTTP API is not running yet"));
 
-    private Task<NodeStateReply> ServeNodeStateAsync(NodeStateRequest request, ServerCallContext context) =>
+    internal Task<NodeStateReply> ServeNodeStateAsync(NodeStateRequest request, ServerCallContext context) =>
         Served(NodeStateAsync(request.Node, request.Stale ? Consistency.Stale : Consistency.Default, context.CancellationToken));
 
-    private Task<ServiceInstancesReply> ServeServiceInstancesAsync(ServiceInstancesRequest request, ServerCallContext context) =>
+    internal Task<ServiceInstancesReply> ServeServiceInstancesAsync(ServiceInstancesRequest request, ServerCallContext context) =>
         Served(ServiceInstancesAsync(request.Service, request.Tag, request.Stale ? Consistency.Stale : Consistency.Default, context.CancellationToken));
 
     /// <summary>No leader is a status the client can tell apart from an unreachable server.</summary>

@@ -1,8 +1,7 @@
 using Cluster.Agent.Config;
 using Cluster.Gossip.Wire;
-using Cluster.Grpc;
-using Cluster.Grpc.Client;
-using Cluster.Grpc.Server;
+using Cluster.Server.Rpc;
+using Grpc.Core;
 using Cluster.Raft.Core;
 using Cluster.Server.State;
 using Cluster.Server.Wire;
@@ -245,11 +244,12 @@ public sealed partial class ServerNode
             throw new NoLeaderException("No cluster leader");
         }
 
-        var reply = await Channel(stats.LeaderAddress).UnaryAsync(ServerRpcMethods.Renew, new RenewRequest { Id = id }, CallOptions.WithTimeout(TimeSpan.FromSeconds(5), Options.Time, cancellationToken));
+        using var deadline = new RpcDeadline(TimeSpan.FromSeconds(5), Options.Time, cancellationToken);
+        var reply = await Channel(stats.LeaderAddress).RenewAsync(new RenewRequest { Id = id }, cancellationToken: deadline.Token);
         return reply.Found;
     }
 
-    private async Task<RenewReply> ServeRenewAsync(RenewRequest request, ServerCallContext context)
+    internal async Task<RenewReply> ServeRenewAsync(RenewRequest request, ServerCallContext context)
     {
         if (Raft?.Stats?.Role != RaftRole.Leader)
         {

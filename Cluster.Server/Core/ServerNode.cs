@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Net;
 using Cluster.Gossip.Pool;
-using Cluster.Grpc;
-using Cluster.Grpc.Client;
-using Cluster.Grpc.Server;
+using Cluster.Server.Rpc;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Cluster.Raft.Core;
 using Cluster.Raft.Server;
 using Cluster.Raft.Transport;
@@ -30,7 +31,7 @@ public enum Consistency
 public sealed class NoLeaderException(string message) : Exception(message);
 
 /// <summary>
-/// One server: the gRPC endpoint on the server port (Raft's stream and <see cref="ServerRpcMethods"/>),
+/// One server: the gRPC endpoint on the server port (Raft's stream and <see cref="Rpc.ServerRpcService"/>),
 /// the LAN gossip member, Raft over the <see cref="StateStore"/>, and the leader's duties
 /// (<c>ServerNode.Leader.cs</c>). Writes go to the leader (forwarded by followers); reads are
 /// served by any server after the barrier their consistency mode asks for.
@@ -40,10 +41,10 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ChannelCache _channels = new(new GrpcChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
+    private readonly ChannelCache _channels = new(TimeSpan.FromSeconds(1));
     private readonly TaskCompletionSource<RaftServer> _raftStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _background = [];
-    private GrpcServer? _grpc;
+    private GrpcHost? _grpc;
     private RaftServer? _raft;
     private int _disposed;
 
@@ -101,20 +102,20 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
 
     private async Task StartCoreAsync()
     {
-        var registry = new GrpcServiceRegistry()
-            .AddUnary(ServerRpcMethods.Apply, ServeApplyAsync)
-            .AddUnary(ServerRpcMethods.Status, ServeStatusAsync)
-            .AddUnary(ServerRpcMethods.Renew, ServeRenewAsync)
-            .AddUnary(ServerRpcMethods.Http, ServeHttpAsync)
-            .AddUnary(ServerRpcMethods.NodeState, ServeNodeStateAsync)
-            .AddUnary(ServerRpcMethods.ServiceInstances, ServeServiceInstancesAsync);
-        RaftTransport.Register(registry, () => Raft?.Transport);
-        _grpc = await GrpcServer.StartAsync(
-            [new GrpcEndpoint(new IPEndPoint(Options.Bind, Options.ServerPort))],
-            registry,
-            new GrpcServerOptions { MaxReceiveMessageSize = 64 << 20 },
-            new GrpcHostOptions { MaxStreamsPerConnection = 1000 },
-            _loggerFactory);
+        _grpc = await GrpcHost.StartAsync(
+            new GrpcHostOptions
+            {
+                Endpoints = [new IPEndPoint(Options.Bind, Options.ServerPort)],
+                // Raft commands and forwarded HTTP bodies (a KV value up to 512 KiB, a txn of many).
+                MaxReceiveMessageSize = 64 << 20,
+                Logging = _loggerFactory,
+            },
+            services => services.AddSingleton(new ServerRpcService(this)).AddSingleton(new RaftService(() => Raft?.Transport)),
+            endpoints =>
+            {
+                endpoints.MapGrpcService<ServerRpcService>();
+                endpoints.MapGrpcService<RaftService>();
+            });
         var port = _grpc.Addresses[0].Port;
         RpcAddress = $"{Options.AdvertiseAddress}:{port}";
 
@@ -187,14 +188,14 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
             {
                 try
                 {
-                    var reply = await Channel(notLeader.LeaderAddress).UnaryAsync(ServerRpcMethods.Apply, new ApplyRequest { Command = command }, new CallOptions(CancellationToken: timeout.Token)).ConfigureAwait(false);
+                    var reply = await Channel(notLeader.LeaderAddress).ApplyAsync(new ApplyRequest { Command = command }, cancellationToken: timeout.Token).ConfigureAwait(false);
                     return (reply.Index, reply.Result);
                 }
-                catch (RpcException e) when (e.Status.Code == StatusCode.FailedPrecondition)
+                catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
                 {
                     // It stopped leading before it proposed: nothing was applied; find the new leader.
                 }
-                catch (RpcException e) when (e.Status.Code == StatusCode.Unavailable && RpcOutcome.NeverSent(e))
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && RpcOutcome.NeverSent(e))
                 {
                     // Not reached at all: nothing was sent; wait for the cluster to notice.
                     await Task.Delay(TimeSpan.FromMilliseconds(100), Options.Time, timeout.Token).ConfigureAwait(false);
@@ -280,7 +281,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
         await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<ApplyReply> ServeApplyAsync(ApplyRequest request, ServerCallContext context)
+    internal async Task<ApplyReply> ServeApplyAsync(ApplyRequest request, ServerCallContext context)
     {
         if (request.Forward)
         {
@@ -313,7 +314,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
         }
     }
 
-    private Task<StatusReply> ServeStatusAsync(StatusRequest request, ServerCallContext context) =>
+    internal Task<StatusReply> ServeStatusAsync() =>
         Task.FromResult(new StatusReply
         {
             RaftId = RaftId,
@@ -321,7 +322,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
             LeaderAddress = Raft?.Stats?.LeaderAddress ?? "",
         });
 
-    internal GrpcChannel Channel(string address) => _channels.For(address);
+    internal ServerRpc.ServerRpcClient Channel(string address) => _channels.For(address);
 
     private bool HasRaftState()
     {

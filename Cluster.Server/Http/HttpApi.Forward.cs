@@ -67,9 +67,9 @@ public sealed partial class HttpApi
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (e is NoLeaderException or Grpc.RpcException)
+        catch (Exception e) when (e is NoLeaderException or global::Grpc.Core.RpcException)
         {
-            await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e is Grpc.RpcException rpc ? rpc.Status.Detail : e.Message);
+            await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e is global::Grpc.Core.RpcException rpc ? rpc.Status.Detail : e.Message);
         }
     }
 

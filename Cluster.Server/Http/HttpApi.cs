@@ -127,7 +127,7 @@ public sealed partial class HttpApi : IAsyncDisposable
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (e is Grpc.RpcException or Cluster.Raft.Server.NotLeaderException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is global::Grpc.Core.RpcException or Cluster.Raft.Server.NotLeaderException or InvalidOperationException or TimeoutException)
         {
             await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e.Message);
         }

@@ -1,20 +1,21 @@
-using Cluster.Grpc;
-using Cluster.Grpc.Server;
 using Google.Protobuf;
+using Grpc.Core;
+using EchoGrpc = Cluster.Testing.Echo.Echo;
 
 namespace Cluster.Testing.Echo;
 
 /// <summary>
-/// Our implementation of the echo service (node/interop/server.js is the grpc-js twin).
+/// The echo service on Grpc.AspNetCore (node/interop/server.js is the grpc-js twin).
 /// Request headers "x-echo" and "x-echo-bin" come back as response headers and, suffixed
 /// "-trailer", as trailers.
 /// </summary>
-public sealed class EchoService : IGrpcService
+public sealed class EchoService : EchoGrpc.EchoBase
 {
     private readonly Lock _cancelLock = new();
     private TaskCompletionSource _nextCancel = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _cancelledCalls;
     private long _activeCalls;
+    private TaskCompletionSource _idle = Completed();
 
     /// <summary>Completes each time a handler observes its call being cancelled.</summary>
     public event Action<ServerCallContext>? Cancelled;
@@ -24,19 +25,21 @@ public sealed class EchoService : IGrpcService
 
     public long CancelledCalls => Interlocked.Read(ref _cancelledCalls);
 
-    public void Register(GrpcServiceRegistry registry)
+    public long ActiveCalls => Interlocked.Read(ref _activeCalls);
+
+    /// <summary>Completes when no handler is running (at once if none is).</summary>
+    public Task WhenIdleAsync()
     {
-        ArgumentNullException.ThrowIfNull(registry);
-        registry
-            .AddUnary(EchoMethods.Unary, UnaryAsync)
-            .AddServerStreaming(EchoMethods.ServerStream, ServerStreamAsync)
-            .AddClientStreaming(EchoMethods.ClientStream, ClientStreamAsync)
-            .AddDuplexStreaming(EchoMethods.Bidi, BidiAsync)
-            .AddUnary(EchoMethods.Stats, StatsAsync);
+        lock (_cancelLock)
+        {
+            return _idle.Task;
+        }
     }
 
-    private async Task<StatsReply> StatsAsync(StatsRequest request, ServerCallContext context)
+    public override async Task<StatsReply> Stats(StatsRequest request, ServerCallContext context)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
         while (Interlocked.Read(ref _cancelledCalls) < request.MinCancelledCalls)
         {
             Task next;
@@ -56,7 +59,7 @@ public sealed class EchoService : IGrpcService
         return new StatsReply { CancelledCalls = Interlocked.Read(ref _cancelledCalls), ActiveCalls = Interlocked.Read(ref _activeCalls) };
     }
 
-    private Task<EchoReply> UnaryAsync(EchoRequest request, ServerCallContext context) =>
+    public override Task<EchoReply> Unary(EchoRequest request, ServerCallContext context) =>
         Track(context, async () =>
         {
             await EchoHeadersAsync(context);
@@ -65,13 +68,13 @@ public sealed class EchoService : IGrpcService
             return Reply(request, 0);
         });
 
-    private Task ServerStreamAsync(EchoRequest request, IAsyncStreamWriter<EchoReply> responses, ServerCallContext context) =>
+    public override Task ServerStream(EchoRequest request, IServerStreamWriter<EchoReply> responseStream, ServerCallContext context) =>
         Track(context, async () =>
         {
             await EchoHeadersAsync(context);
             for (var i = 0; i < request.ResponseCount; i++)
             {
-                await responses.WriteAsync(Reply(request, i));
+                await responseStream.WriteAsync(Reply(request, i));
             }
 
             await MaybeWaitForCancelAsync(request, context);
@@ -79,12 +82,12 @@ public sealed class EchoService : IGrpcService
             return 0;
         });
 
-    private Task<EchoReply> ClientStreamAsync(IAsyncStreamReader<EchoRequest> requests, ServerCallContext context) =>
+    public override Task<EchoReply> ClientStream(IAsyncStreamReader<EchoRequest> requestStream, ServerCallContext context) =>
         Track(context, async () =>
         {
             var messages = new List<string>();
             var payload = new List<byte>();
-            await foreach (var request in requests.ReadAllAsync())
+            await foreach (var request in requestStream.ReadAllAsync())
             {
                 messages.Add(request.Message);
                 payload.AddRange(request.Payload);
@@ -95,15 +98,15 @@ public sealed class EchoService : IGrpcService
             return new EchoReply { Message = string.Join(",", messages), Payload = ByteString.CopyFrom(payload.ToArray()), Index = messages.Count };
         });
 
-    private Task BidiAsync(IAsyncStreamReader<EchoRequest> requests, IAsyncStreamWriter<EchoReply> responses, ServerCallContext context) =>
+    public override Task Bidi(IAsyncStreamReader<EchoRequest> requestStream, IServerStreamWriter<EchoReply> responseStream, ServerCallContext context) =>
         Track(context, async () =>
         {
             var index = 0;
-            await foreach (var request in requests.ReadAllAsync())
+            await foreach (var request in requestStream.ReadAllAsync())
             {
                 await MaybeWaitForCancelAsync(request, context);
                 ThrowIfStatus(request, context);
-                await responses.WriteAsync(Reply(request, index++));
+                await responseStream.WriteAsync(Reply(request, index++));
             }
 
             return 0;
@@ -111,14 +114,23 @@ public sealed class EchoService : IGrpcService
 
     private async Task<T> Track<T>(ServerCallContext context, Func<Task<T>> body)
     {
-        Interlocked.Increment(ref _activeCalls);
+        lock (_cancelLock)
+        {
+            if (++_activeCalls == 1)
+            {
+                _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
         try
         {
             return await body();
         }
-        catch (Exception ex) when (context.CancellationToken.IsCancellationRequested || ex is RpcException { StatusCode: StatusCode.Cancelled })
+        catch (Exception ex) when (context.CancellationToken.IsCancellationRequested || ex is RpcException { StatusCode: StatusCode.Cancelled } or IOException)
         {
-            // A reset seen by a read surfaces as CANCELLED, possibly before the token flips.
+            // A reset seen by a read surfaces as an exception, possibly before the token flips:
+            // Kestrel fails the body with IOException ("The client reset the request stream.") at
+            // once and cancels RequestAborted (the call's token) later, on the thread pool.
             lock (_cancelLock)
             {
                 Interlocked.Increment(ref _cancelledCalls);
@@ -131,7 +143,13 @@ public sealed class EchoService : IGrpcService
         }
         finally
         {
-            Interlocked.Decrement(ref _activeCalls);
+            lock (_cancelLock)
+            {
+                if (--_activeCalls == 0)
+                {
+                    _idle.TrySetResult();
+                }
+            }
         }
     }
 
@@ -176,6 +194,13 @@ public sealed class EchoService : IGrpcService
             context.ResponseTrailers.Add("x-error-detail", "requested");
             throw new RpcException(new Status((StatusCode)request.StatusCode, request.StatusMessage));
         }
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
     }
 
     private static EchoReply Reply(EchoRequest request, int index) => new()

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Cluster.Grpc;
-using Cluster.Grpc.Client;
 using Cluster.Testing.Raft.Wire;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Cluster.Testing.Raft;
 
@@ -16,7 +16,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
     private readonly string[] _extraArgs;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, PeerProcess> _processes = new(); // read by writer tasks while the test kills and restarts
     private readonly Dictionary<ulong, int> _ports = [];
-    private readonly Dictionary<int, GrpcChannel> _channels = [];
+    private readonly Dictionary<int, (GrpcChannel Channel, Kv.KvClient Client)> _channels = [];
     private string _bootstrap = "";
 
     private RaftProcessCluster(string root, string[] extraArgs)
@@ -75,7 +75,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
     {
         try
         {
-            return await Channel(_ports[id]).UnaryAsync(RaftKv.Status, new StatusRequest(), CallOptions.WithTimeout(timeout));
+            return await Client(_ports[id]).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow + timeout);
         }
         catch (RpcException)
         {
@@ -133,7 +133,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
     {
         try
         {
-            return await Channel(_ports[id]).UnaryAsync(RaftKv.Status, new StatusRequest { Wait = true, Seen = seen }, new CallOptions(CancellationToken: cancellationToken));
+            return await Client(_ports[id]).StatusAsync(new StatusRequest { Wait = true, Seen = seen }, cancellationToken: cancellationToken);
         }
         catch (RpcException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -150,7 +150,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
     {
         try
         {
-            var reply = await Channel(_ports[id]).UnaryAsync(RaftKv.Put, new PutRequest { Key = key, Value = value }, CallOptions.WithTimeout(timeout));
+            var reply = await Client(_ports[id]).PutAsync(new PutRequest { Key = key, Value = value }, deadline: DateTime.UtcNow + timeout);
             return reply.Index;
         }
         catch (RpcException)
@@ -164,7 +164,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
     {
         try
         {
-            return await Channel(_ports[id]).UnaryAsync(RaftKv.Get, new GetRequest { Key = key, Mode = mode }, CallOptions.WithTimeout(timeout));
+            return await Client(_ports[id]).GetAsync(new GetRequest { Key = key, Mode = mode }, deadline: DateTime.UtcNow + timeout);
         }
         catch (RpcException)
         {
@@ -172,17 +172,22 @@ public sealed class RaftProcessCluster : IAsyncDisposable
         }
     }
 
-    public GrpcChannel Channel(int port)
+    /// <summary>The client API of the server on <paramref name="port"/> (one channel per port, kept).</summary>
+    public Kv.KvClient Client(int port)
     {
         lock (_channels)
         {
-            if (!_channels.TryGetValue(port, out var channel))
+            if (!_channels.TryGetValue(port, out var entry))
             {
-                channel = GrpcChannel.ForAddress(new Uri($"http://127.0.0.1:{port}"), new GrpcChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
-                _channels[port] = channel;
+                var channel = GrpcChannel.ForAddress(new Uri($"http://127.0.0.1:{port}"), new GrpcChannelOptions
+                {
+                    HttpHandler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1), EnableMultipleHttp2Connections = true, UseProxy = false },
+                });
+                entry = (channel, new Kv.KvClient(channel));
+                _channels[port] = entry;
             }
 
-            return channel;
+            return entry.Client;
         }
     }
 
@@ -193,7 +198,7 @@ public sealed class RaftProcessCluster : IAsyncDisposable
             await process.DisposeAsync();
         }
 
-        foreach (var channel in _channels.Values)
+        foreach (var (channel, _) in _channels.Values)
         {
             channel.Dispose();
         }

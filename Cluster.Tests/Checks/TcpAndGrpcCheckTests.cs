@@ -2,14 +2,16 @@ using System.Net;
 using System.Net.Sockets;
 using Cluster.Agent.Checks;
 using Cluster.Agent.Config;
-using Cluster.Agent.Wire;
-using Cluster.Grpc;
-using Cluster.Grpc.Server;
+using Cluster.Server.Rpc;
 using Cluster.Testing;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Tests.Checks;
 
-/// <summary>TCP checks against a real listener; gRPC checks against our GrpcServer serving the health protocol.</summary>
+/// <summary>TCP checks against a real listener; gRPC checks against our gRPC host serving the standard health protocol.</summary>
 public sealed class TcpAndGrpcCheckTests
 {
     private static async Task<CheckResult> RunOnceAsync(CheckDefinition definition)
@@ -71,7 +73,7 @@ public sealed class TcpAndGrpcCheckTests
     public async Task Grpc_over_tls_with_skip_verify_reaches_a_self_signed_server()
     {
         using var certificate = TestCertificates.CreateSelfSigned();
-        await using var server = await StartHealthServerAsync([], GrpcEndpoint.Loopback() with { Certificate = certificate });
+        await using var server = await StartHealthServerAsync([], certificate);
         var address = $"127.0.0.1:{server.Addresses[0].Port}";
 
         var result = await RunOnceAsync(Grpc(address) with { GrpcUseTls = true, TlsSkipVerify = true });
@@ -90,9 +92,16 @@ public sealed class TcpAndGrpcCheckTests
         Assert.StartsWith($"gRPC check {address}: failed: Unavailable", result.Output, StringComparison.Ordinal);
     }
 
-    private static Task<GrpcServer> StartHealthServerAsync(List<string> asked, GrpcEndpoint? endpoint = null)
+    private static Task<GrpcHost> StartHealthServerAsync(List<string> asked, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) =>
+        GrpcHost.StartAsync(
+            new GrpcHostOptions { Endpoints = [new IPEndPoint(IPAddress.Loopback, 0)], Certificate = certificate },
+            services => services.AddSingleton(new RecordingHealth(asked)),
+            endpoints => endpoints.MapGrpcService<RecordingHealth>());
+
+    /// <summary>The health service a gRPC server implements: "" and "web" serving, "db" not, anything else unknown.</summary>
+    private sealed class RecordingHealth(List<string> asked) : Health.HealthBase
     {
-        var registry = new GrpcServiceRegistry().AddUnary(GrpcProbe.CheckMethod, (request, _) =>
+        public override Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context)
         {
             lock (asked)
             {
@@ -103,9 +112,8 @@ public sealed class TcpAndGrpcCheckTests
             {
                 "" or "web" => Task.FromResult(new HealthCheckResponse { Status = HealthCheckResponse.Types.ServingStatus.Serving }),
                 "db" => Task.FromResult(new HealthCheckResponse { Status = HealthCheckResponse.Types.ServingStatus.NotServing }),
-                _ => throw new RpcException(StatusCode.NotFound, "unknown service"),
+                _ => throw new RpcException(new Status(StatusCode.NotFound, "unknown service")),
             };
-        });
-        return GrpcServer.StartAsync([endpoint ?? GrpcEndpoint.Loopback()], registry);
+        }
     }
 }

@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Tests.Grpc;
 
-/// <summary>What a raw HTTP/2 exchange returned: status, headers, body and trailers as they were on the wire.</summary>
+/// <summary>What a raw HTTP exchange returned: status, headers, body and trailers as they were on the wire.</summary>
 public sealed record RawResponse(int HttpStatus, IReadOnlyDictionary<string, string> Headers, byte[] Body, IReadOnlyDictionary<string, string> Trailers)
 {
     /// <summary>grpc-status from the trailers, or from the headers of a trailers-only response.</summary>
@@ -21,13 +21,15 @@ public sealed record RawResponse(int HttpStatus, IReadOnlyDictionary<string, str
 }
 
 /// <summary>
-/// Speaks HTTP/2 below our gRPC layer, to send what a well-behaved client never would and to
-/// see exactly what the server answered.
+/// Speaks HTTP/2 below Grpc.Net.Client, to send what a well-behaved gRPC client never would and
+/// to see exactly what the server answered.
 /// </summary>
 public sealed class RawHttp2Client : IDisposable
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
     private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
 
+    /// <summary>A gRPC length-prefixed message: compressed flag, big-endian length, payload.</summary>
     public static byte[] Frame(byte[] payload, byte flag = 0, int? declaredLength = null)
     {
         var frame = new byte[5 + payload.Length];
@@ -63,7 +65,7 @@ public sealed class RawHttp2Client : IDisposable
             request.Headers.TryAddWithoutValidation(key, value);
         }
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var cts = new CancellationTokenSource(Bound);
         using var response = await _invoker.SendAsync(request, cts.Token);
         var bytes = await response.Content.ReadAsByteArrayAsync(cts.Token);
         return new RawResponse(
@@ -73,27 +75,49 @@ public sealed class RawHttp2Client : IDisposable
             response.TrailingHeaders.ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(",", h.Value)));
     }
 
-    /// <summary>Starts a request, sends <paramref name="partial"/> and then resets the stream (RST_STREAM CANCEL).</summary>
-    public async Task SendPartialThenResetAsync(Uri address, string path, byte[] partial)
+    /// <summary>
+    /// Starts a request, sends <paramref name="partial"/> and then resets the stream (RST_STREAM CANCEL).
+    /// With <paramref name="afterFirstReply"/> the reset waits until the server has answered with one
+    /// whole message: its handler is then known to be running when the reset arrives.
+    /// </summary>
+    public async Task SendPartialThenResetAsync(Uri address, string path, byte[] partial, bool afterFirstReply = false)
     {
-        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var cts = new CancellationTokenSource();
+        var sent = Signal.Create<bool>();
+        using var reset = new CancellationTokenSource();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, path))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new PartialContent(partial, sent),
         };
-        var response = _invoker.SendAsync(request, cts.Token);
-        await sent.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        await cts.CancelAsync();
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        var sending = _invoker.SendAsync(request, reset.Token);
+        await sent.Within();
+        HttpResponseMessage? response = null;
         try
         {
-            using var _ = await response;
+            if (afterFirstReply)
+            {
+                // The invoker returns at the response headers; the request body is still open (duplex).
+                response = await sending.WaitAsync(Bound);
+                using var bounded = new CancellationTokenSource(Bound);
+                var body = await response.Content.ReadAsStreamAsync(bounded.Token);
+                var header = new byte[5];
+                await body.ReadExactlyAsync(header, bounded.Token);
+                await body.ReadExactlyAsync(new byte[BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1))], bounded.Token);
+            }
+
+            await reset.CancelAsync();
+            response ??= await sending.WaitAsync(Bound);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (reset.IsCancellationRequested)
         {
-            // Expected: we reset the stream ourselves.
+            // Expected: we reset the stream ourselves before the server answered.
+        }
+        finally
+        {
+            // Disposing a response not read to its end resets the stream too.
+            response?.Dispose();
         }
     }
 
@@ -102,9 +126,9 @@ public sealed class RawHttp2Client : IDisposable
     private sealed class PartialContent : HttpContent
     {
         private readonly byte[] _partial;
-        private readonly TaskCompletionSource _sent;
+        private readonly TaskCompletionSource<bool> _sent;
 
-        public PartialContent(byte[] partial, TaskCompletionSource sent)
+        public PartialContent(byte[] partial, TaskCompletionSource<bool> sent)
         {
             _partial = partial;
             _sent = sent;
@@ -118,7 +142,7 @@ public sealed class RawHttp2Client : IDisposable
         {
             await stream.WriteAsync(_partial, cancellationToken);
             await stream.FlushAsync(cancellationToken);
-            _sent.TrySetResult();
+            _sent.TrySetResult(true);
             await cancellationToken.WhenCancelled();
         }
 
@@ -130,7 +154,7 @@ public sealed class RawHttp2Client : IDisposable
     }
 }
 
-/// <summary>A bare Kestrel server with a request delegate of the test's choosing.</summary>
+/// <summary>A bare Kestrel server (h2c unless told otherwise) with a request delegate of the test's choosing.</summary>
 public sealed class RawServer : IAsyncDisposable
 {
     private readonly WebApplication _app;

@@ -1,13 +1,15 @@
 using System.Text;
-using Cluster.Grpc;
-using Cluster.Grpc.Client;
-using Cluster.Grpc.Server;
 using Cluster.Raft.Core;
 using Cluster.Raft.Server;
 using Cluster.Raft.Storage;
 using Cluster.Raft.Transport;
 using Cluster.Raft.Wire;
+using Cluster.Server.Rpc;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cluster.Tests.Raft;
@@ -128,9 +130,10 @@ public sealed class RaftServerTests : IAsyncLifetime
         var data = Encoding.UTF8.GetBytes(new string('s', 1000));
         var meta = new SnapshotMeta { Index = 10, Term = 2, Conf = new ConfState { Voters = { 1 } } };
         using var channel = GrpcChannel.ForAddress(new Uri($"http://{node.Address}"));
+        var client = new Cluster.Raft.Wire.Raft.RaftClient(channel);
         var header = new SnapshotChunk { From = 9, To = 1, Term = 2, Meta = meta, TotalSize = (ulong)data.Length, Checksum = WalRecord.Checksum(0, data) };
 
-        using (var first = channel.DuplexStreaming(RaftTransport.SnapshotMethod))
+        using (var first = client.InstallSnapshot())
         {
             await first.RequestStream.WriteAsync(header);
             Assert.True(await first.ResponseStream.MoveNext(CancellationToken.None));
@@ -140,7 +143,7 @@ public sealed class RaftServerTests : IAsyncLifetime
             Assert.False(await first.ResponseStream.MoveNext(CancellationToken.None));
         }
 
-        using (var second = channel.DuplexStreaming(RaftTransport.SnapshotMethod))
+        using (var second = client.InstallSnapshot())
         {
             await second.RequestStream.WriteAsync(header);
             Assert.True(await second.ResponseStream.MoveNext(CancellationToken.None));
@@ -151,7 +154,7 @@ public sealed class RaftServerTests : IAsyncLifetime
             Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         }
 
-        using (var third = channel.DuplexStreaming(RaftTransport.SnapshotMethod))
+        using (var third = client.InstallSnapshot())
         {
             await third.RequestStream.WriteAsync(header);
             Assert.True(await third.ResponseStream.MoveNext(CancellationToken.None));
@@ -175,6 +178,7 @@ public sealed class RaftServerTests : IAsyncLifetime
         var leader = await LeaderAsync();
         var victim = _nodes.Values.First(n => n != leader);
         using var channel = GrpcChannel.ForAddress(new Uri($"http://{victim.Address}"));
+        var client = new Cluster.Raft.Wire.Raft.RaftClient(channel);
 
         // Bad snapshot headers.
         foreach (var bad in new[]
@@ -185,7 +189,7 @@ public sealed class RaftServerTests : IAsyncLifetime
             new SnapshotChunk { From = 1, To = victim.Raft.Id, Meta = new SnapshotMeta { Index = 1, Term = 1, Conf = new ConfState() }, TotalSize = ulong.MaxValue },
         })
         {
-            using var call = channel.DuplexStreaming(RaftTransport.SnapshotMethod);
+            using var call = client.InstallSnapshot();
             await call.RequestStream.WriteAsync(bad);
             var error = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext(CancellationToken.None));
             Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
@@ -193,7 +197,7 @@ public sealed class RaftServerTests : IAsyncLifetime
 
         // Seeded garbage on the message stream: misaddressed, spoofed, out of range, mutated.
         var random = new Random(42);
-        using (var stream = channel.ClientStreaming(RaftTransport.StreamMethod))
+        using (var stream = client.Stream())
         {
             for (var i = 0; i < 200; i++)
             {
@@ -324,7 +328,7 @@ public sealed class RaftServerTests : IAsyncLifetime
         private RaftServer? _raft;
         private bool _disposed;
 
-        private Node(ulong id, string directory, GrpcServer server)
+        private Node(ulong id, string directory, GrpcHost server)
         {
             Id = id;
             Directory = directory;
@@ -335,7 +339,7 @@ public sealed class RaftServerTests : IAsyncLifetime
 
         public string Directory { get; }
 
-        public GrpcServer Server { get; }
+        public GrpcHost Server { get; }
 
         public string Address => $"127.0.0.1:{Server.Addresses[0].Port}";
 
@@ -348,8 +352,10 @@ public sealed class RaftServerTests : IAsyncLifetime
         public static async Task<Node> BindAsync(ulong id, string directory)
         {
             Node? node = null;
-            var registry = RaftTransport.Register(new GrpcServiceRegistry(), () => node?._raft?.Transport);
-            var server = await GrpcServer.StartAsync([GrpcEndpoint.Loopback()], registry);
+            var server = await GrpcHost.StartAsync(
+                new GrpcHostOptions { Endpoints = [new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)] },
+                services => services.AddSingleton(new RaftService(() => node?._raft?.Transport)),
+                endpoints => endpoints.MapGrpcService<RaftService>());
             node = new Node(id, directory, server);
             return node;
         }

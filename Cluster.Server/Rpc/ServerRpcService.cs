@@ -1,0 +1,21 @@
+using Cluster.Server.Core;
+using Cluster.Server.Wire;
+using Grpc.Core;
+
+namespace Cluster.Server.Rpc;
+
+/// <summary>The server-to-server and agent-to-server RPCs (state.proto's ServerRpc), answered by the node that hosts them.</summary>
+internal sealed class ServerRpcService(ServerNode node) : ServerRpc.ServerRpcBase
+{
+    public override Task<ApplyReply> Apply(ApplyRequest request, ServerCallContext context) => node.ServeApplyAsync(request, context);
+
+    public override Task<StatusReply> Status(StatusRequest request, ServerCallContext context) => node.ServeStatusAsync();
+
+    public override Task<RenewReply> Renew(RenewRequest request, ServerCallContext context) => node.ServeRenewAsync(request, context);
+
+    public override Task<HttpForwardReply> Http(HttpForward request, ServerCallContext context) => node.ServeHttpAsync(request, context);
+
+    public override Task<NodeStateReply> NodeState(NodeStateRequest request, ServerCallContext context) => node.ServeNodeStateAsync(request, context);
+
+    public override Task<ServiceInstancesReply> ServiceInstances(ServiceInstancesRequest request, ServerCallContext context) => node.ServeServiceInstancesAsync(request, context);
+}
