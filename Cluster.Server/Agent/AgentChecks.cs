@@ -79,7 +79,7 @@ public sealed class AgentAliasSource(string nodeName, IServerConnection servers,
         return Snapshot((long)remote.Index, remote.Checks, target.ServiceId, remote.Services.Any(s => s.Id == target.ServiceId));
     }
 
-    private static AliasSnapshot Snapshot(long version, IEnumerable<Wire.Check> checks, string? serviceId, bool serviceExists) =>
+    private static AliasSnapshot Snapshot(long version, IEnumerable<Contracts.State.Check> checks, string? serviceId, bool serviceExists) =>
         new(
             version,
             ValueList.From(checks

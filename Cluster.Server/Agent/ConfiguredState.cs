@@ -1,7 +1,7 @@
 using Cluster.Agent.Config;
 using Cluster.Server.Core;
 using Cluster.Server.Http;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Agent;

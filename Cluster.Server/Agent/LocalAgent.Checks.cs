@@ -1,5 +1,5 @@
 using Cluster.Agent.Config;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Agent;

@@ -1,6 +1,6 @@
 using Cluster.Agent.Config;
 using Cluster.Server.Core;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Agent;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Cluster.Agent.Dns;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 
 namespace Cluster.Server.Agent;
 

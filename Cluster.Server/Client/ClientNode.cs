@@ -1,7 +1,7 @@
 using Cluster.Gossip.Pool;
 using Grpc.Core;
 using Cluster.Server.Core;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Client;

@@ -1,7 +1,7 @@
 using Cluster.Gossip.Wire;
 using Cluster.Gossip.Pool;
 using Cluster.Server.Core;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Grpc.Core;
 
 namespace Cluster.Server.Client;

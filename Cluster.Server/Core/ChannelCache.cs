@@ -1,4 +1,4 @@
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Grpc.Net.Client;
 
 namespace Cluster.Server.Core;

@@ -1,4 +1,4 @@
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 
 namespace Cluster.Server.Core;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Cluster.Gossip.Wire;
 using Cluster.Server.Rpc;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Core;

@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 
 namespace Cluster.Server.Core;
 

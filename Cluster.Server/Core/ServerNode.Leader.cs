@@ -4,7 +4,7 @@ using Cluster.Server.Rpc;
 using Grpc.Core;
 using Cluster.Raft.Core;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Core;
@@ -169,7 +169,7 @@ public sealed partial class ServerNode
 
             var register = new Register
             {
-                Node = new Wire.Node { Name = member.Name, Address = address, Datacenter = Options.Datacenter, Id = member.Tags.GetValueOrDefault("id") ?? "" },
+                Node = new Contracts.State.Node { Name = member.Name, Address = address, Datacenter = Options.Datacenter, Id = member.Tags.GetValueOrDefault("id") ?? "" },
                 SkipNodeUpdate = node is not null && node.Address == address,
                 Service = isServer ? new Service { Id = "consul", Name = "consul", Port = int.TryParse(member.Tags.GetValueOrDefault("port"), System.Globalization.CultureInfo.InvariantCulture, out var port) ? port : 8300 } : null,
             };

@@ -9,7 +9,7 @@ using Cluster.Raft.Core;
 using Cluster.Raft.Server;
 using Cluster.Raft.Transport;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Server.Core;

@@ -1,6 +1,6 @@
 using Cluster.Raft.Server;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Google.Protobuf;
 
 namespace Cluster.Server.Core;

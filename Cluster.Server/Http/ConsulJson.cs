@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Google.Protobuf.Collections;
 
 namespace Cluster.Server.Http;
@@ -9,7 +9,7 @@ namespace Cluster.Server.Http;
 /// <summary>Stored entries rendered with Consul's JSON field names and shapes.</summary>
 public static class ConsulJson
 {
-    public static JsonObject Node(Wire.Node node) => new()
+    public static JsonObject Node(Contracts.State.Node node) => new()
     {
         ["ID"] = node.Id,
         ["Node"] = node.Name,
@@ -62,7 +62,7 @@ public static class ConsulJson
     }
 
     /// <summary>An instance joined with its node, as /v1/catalog/service/:s shows it.</summary>
-    public static JsonObject ServiceNode(Wire.Node node, Service service) => new()
+    public static JsonObject ServiceNode(Contracts.State.Node node, Service service) => new()
     {
         ["ID"] = node.Id,
         ["Node"] = node.Name,

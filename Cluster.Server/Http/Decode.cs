@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using static Cluster.Server.Http.JsonFields;
 
 namespace Cluster.Server.Http;
@@ -103,10 +103,10 @@ public static class Decode
         : json["AliasService"] is not null || json["AliasNode"] is not null ? "alias"
         : "";
 
-    public static Wire.Node Node(JsonObject json)
+    public static Contracts.State.Node Node(JsonObject json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        var node = new Wire.Node
+        var node = new Contracts.State.Node
         {
             Id = Str(json, "ID"),
             Name = Str(json, "Node"),

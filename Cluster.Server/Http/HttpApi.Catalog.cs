@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using static Cluster.Server.Http.JsonFields;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
@@ -131,7 +131,7 @@ public sealed partial class HttpApi
         await request.WriteJsonAsync(new JsonArray([.. FilterNodeMeta(request, read.Result).Select(n => (JsonNode)ConsulJson.Node(n))]));
     }
 
-    private static IEnumerable<Wire.Node> FilterNodeMeta(ApiRequest request, IEnumerable<Wire.Node> nodes)
+    private static IEnumerable<Contracts.State.Node> FilterNodeMeta(ApiRequest request, IEnumerable<Contracts.State.Node> nodes)
     {
         var wanted = request.Http.Request.Query["node-meta"].Where(v => v is not null).Select(v => v!.Split(':', 2)).ToList();
         return wanted.Count == 0 ? nodes : nodes.Where(n => wanted.All(w => n.Meta.TryGetValue(w[0], out var v) && v == (w.Length > 1 ? w[1] : "")));

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 
 namespace Cluster.Server.Http;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using static Cluster.Server.Http.JsonFields;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Cluster.Server.Core;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using static Cluster.Server.Http.JsonFields;
 
 namespace Cluster.Server.Http;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Google.Protobuf;
 
 namespace Cluster.Server.State;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 
 namespace Cluster.Server.State;
 

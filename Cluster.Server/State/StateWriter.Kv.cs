@@ -1,4 +1,4 @@
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Google.Protobuf;
 
 namespace Cluster.Server.State;

@@ -2,7 +2,7 @@ using Cluster.Agent.Config;
 using Cluster.Server.Agent;
 using Cluster.Server.Core;
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Cluster.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Cluster.Server.Core;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Grpc.Core;
 
 namespace Cluster.Tests.Grpc;

@@ -1,5 +1,5 @@
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 
 namespace Cluster.Tests.Server;
 

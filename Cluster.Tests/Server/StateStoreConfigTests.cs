@@ -1,6 +1,6 @@
 using Cluster.Server.State;
-using Cluster.Server.Wire;
-using Verb = Cluster.Server.Wire.ConfigOp.Types.Verb;
+using Cluster.Contracts.State;
+using Verb = Cluster.Contracts.State.ConfigOp.Types.Verb;
 
 namespace Cluster.Tests.Server;
 

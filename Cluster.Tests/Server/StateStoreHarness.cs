@@ -1,5 +1,5 @@
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Google.Protobuf;
 
 namespace Cluster.Tests.Server;

@@ -1,7 +1,7 @@
 using Cluster.Server.State;
-using Cluster.Server.Wire;
+using Cluster.Contracts.State;
 using Google.Protobuf;
-using Verb = Cluster.Server.Wire.KvOp.Types.Verb;
+using Verb = Cluster.Contracts.State.KvOp.Types.Verb;
 
 namespace Cluster.Tests.Server;
 

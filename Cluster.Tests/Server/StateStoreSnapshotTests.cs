@@ -1,6 +1,6 @@
 using Cluster.Server.State;
-using Cluster.Server.Wire;
-using Verb = Cluster.Server.Wire.KvOp.Types.Verb;
+using Cluster.Contracts.State;
+using Verb = Cluster.Contracts.State.KvOp.Types.Verb;
 
 namespace Cluster.Tests.Server;
 
