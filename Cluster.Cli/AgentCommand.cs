@@ -1,6 +1,7 @@
 using System.Net;
 using Cluster.Agent.Config;
-using Cluster.Server.Agent;
+using Cluster.Agent.Host;
+using Cluster.Agent.Local;
 using Cluster.Server.Core;
 using Microsoft.Extensions.Logging;
 

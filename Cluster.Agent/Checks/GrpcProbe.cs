@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using Cluster.Agent.Config;
 using Grpc.Core;
 using Grpc.Health.V1;

@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using System.Net;
 using Cluster.Agent.Config;
 using Microsoft.AspNetCore.WebUtilities;

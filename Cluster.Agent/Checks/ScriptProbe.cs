@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using System.ComponentModel;
 using System.Diagnostics;
 using Cluster.Agent.Config;

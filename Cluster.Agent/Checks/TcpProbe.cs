@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Cluster.Agent.Config;
+using Cluster.Contracts;
 
 namespace Cluster.Agent.Checks;
 

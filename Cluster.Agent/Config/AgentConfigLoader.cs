@@ -100,7 +100,7 @@ public static class AgentConfigLoader
         Set(NodeId, flags.NodeId, "node-id");
         Set(Datacenter, flags.Datacenter, "datacenter");
         Set(DataDir, flags.DataDir, "data-dir");
-        Set(Server, flags.Server, "server");
+        Set(SettingNames.Server, flags.Server, "server");
         Set(BootstrapExpect, flags.BootstrapExpect, "bootstrap-expect");
         Set(Bootstrap, flags.Bootstrap, "bootstrap");
         Set(BindAddr, flags.BindAddr, "bind");

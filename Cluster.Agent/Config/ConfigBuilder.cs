@@ -32,7 +32,7 @@ internal static class ConfigBuilder
             NodeId = Value(NodeId, start.NodeId)?.ToLowerInvariant(),
             Datacenter = Value(Datacenter, start.Datacenter).ToLowerInvariant(),
             DataDir = Value(DataDir, start.DataDir),
-            Server = Value(Server, start.Server),
+            Server = Value(SettingNames.Server, start.Server),
             BootstrapExpect = Value(BootstrapExpect, start.BootstrapExpect),
             Bootstrap = Value(Bootstrap, start.Bootstrap),
             BindAddr = Value(BindAddr, start.BindAddr),

@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;

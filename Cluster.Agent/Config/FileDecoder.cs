@@ -8,14 +8,14 @@ internal static class FileDecoder
 {
     private static readonly string[] TopLevelFields =
     [
-        NodeName, NodeId, Datacenter, DataDir, Server, BootstrapExpect, Bootstrap, BindAddr, AdvertiseAddr, ClientAddr,
+        NodeName, NodeId, Datacenter, DataDir, SettingNames.Server, BootstrapExpect, Bootstrap, BindAddr, AdvertiseAddr, ClientAddr,
         "ports", RetryJoin, RetryJoinWan, RetryInterval, RetryIntervalWan, Encrypt, LogLevel, "ui", "ui_config",
         EnableScriptChecks, RaftFsync, "service", "services", "check", "checks", "config_entries",
     ];
 
     private static readonly string[] TextSettings = [NodeName, NodeId, Datacenter, DataDir, BindAddr, AdvertiseAddr, ClientAddr, Encrypt, LogLevel];
 
-    private static readonly string[] BoolSettings = [Server, Bootstrap, EnableScriptChecks, RaftFsync];
+    private static readonly string[] BoolSettings = [SettingNames.Server, Bootstrap, EnableScriptChecks, RaftFsync];
 
     private static readonly string[] JoinSettings = [RetryJoin, RetryJoinWan];
 

@@ -10,9 +10,9 @@ namespace Cluster.Server.Core;
 public sealed partial class ServerNode
 {
     /// <summary>A server of this datacenter as gossip tags describe it.</summary>
-    internal sealed record ServerMember(string Name, ulong RaftId, string RpcAddress, int Expect, MemberStatus Status);
+    public sealed record ServerMember(string Name, ulong RaftId, string RpcAddress, int Expect, MemberStatus Status);
 
-    internal IReadOnlyList<ServerMember> ServerMembers() =>
+    public IReadOnlyList<ServerMember> ServerMembers() =>
     [
         .. Lan.Members
             .Where(m => m.Tags.GetValueOrDefault("role") == "consul" && m.Tags.GetValueOrDefault("dc") == Options.Datacenter)

@@ -1,4 +1,4 @@
-using Cluster.Agent.Config;
+using Cluster.Contracts;
 using Cluster.Gossip.Wire;
 using Cluster.Server.Rpc;
 using Grpc.Core;

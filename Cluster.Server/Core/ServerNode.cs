@@ -358,7 +358,7 @@ public sealed partial class ServerNode : IAsyncDisposable, IAgentNode
         }
     }
 
-    internal static string LoadNodeId(string dataDirectory)
+    public static string LoadNodeId(string dataDirectory)
     {
         var path = Path.Combine(dataDirectory, "node-id");
         if (File.Exists(path) && Guid.TryParse(File.ReadAllText(path).Trim(), out var saved))

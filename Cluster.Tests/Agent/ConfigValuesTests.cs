@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using System.Text.Json.Nodes;
 using Cluster.Agent.Config;
 

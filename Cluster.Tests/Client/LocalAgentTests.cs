@@ -1,5 +1,5 @@
 using Cluster.Agent.Config;
-using Cluster.Server.Agent;
+using Cluster.Agent.Local;
 using Cluster.Server.Core;
 using Cluster.Server.State;
 using Cluster.Contracts.State;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Cluster.Server.Agent;
+using Cluster.Agent.Local;
 
 namespace Cluster.Tests.Client;
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Cluster.Agent.Host;
 using Cluster.Server.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -4,7 +4,7 @@ using Cluster.Server.Core;
 using Cluster.Contracts.State;
 using Grpc.Core;
 
-namespace Cluster.Server.Client;
+namespace Cluster.Agent.Client;
 
 /// <summary>
 /// A client agent's servers, found through gossip (members tagged role=consul with an rpc_addr,

@@ -1,7 +1,7 @@
 using Cluster.Agent.Dns;
 using Cluster.Server.Core;
 
-namespace Cluster.Server.Agent;
+namespace Cluster.Agent.Local;
 
 /// <summary>
 /// DNS on a client agent: every lookup is a stale read on whichever server the agent's pool

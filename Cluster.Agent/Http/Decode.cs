@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Cluster.Server.State;
 using Cluster.Contracts.State;
-using static Cluster.Server.Http.JsonFields;
+using static Cluster.Agent.Http.JsonFields;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>Request bodies in Consul's JSON shapes, decoded into stored entries.</summary>
 public static class Decode

@@ -2,7 +2,7 @@ using Cluster.Agent.Config;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Agent;
+namespace Cluster.Agent.Local;
 
 /// <summary>What runs one check (an HTTP, TCP, gRPC, script or alias monitor): made, then started once registered.</summary>
 public interface ICheckRunner : IAsyncDisposable

@@ -1,12 +1,12 @@
-using Cluster.Agent.Config;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cluster.Contracts;
 using Cluster.Server.Core;
 using Microsoft.AspNetCore.Http;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>An HTTP error in Consul's shape: a status and a plain-text message.</summary>
 public sealed class ApiException(int status, string message) : Exception(message)

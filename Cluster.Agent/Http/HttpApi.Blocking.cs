@@ -1,6 +1,6 @@
 using Cluster.Server.State;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>
 /// Blocking queries (Consul's ?index and ?wait): wait for the consistency barrier, read, and if
@@ -39,7 +39,7 @@ public sealed partial class HttpApi
                     break; // the wait ran out: answer with what is current
                 }
 
-                if (consistency == Core.Consistency.Consistent)
+                if (consistency == Cluster.Server.Core.Consistency.Consistent)
                 {
                     await Server.ReadBarrierAsync(consistency, request.Aborted);
                 }

@@ -1,6 +1,6 @@
 using Cluster.Actors;
 using System.Net;
-using Cluster.Server.Agent;
+using Cluster.Agent.Local;
 using Cluster.Server.Core;
 using Cluster.Server.State;
 using Microsoft.AspNetCore.Builder;
@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>
 /// Consul's /v1 HTTP API on Kestrel: one request delegate routes by method and path to the

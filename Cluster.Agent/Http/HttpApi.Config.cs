@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Cluster.Contracts.State;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>/v1/config: proxy-defaults and service-defaults, validated before they are written.</summary>
 public sealed partial class HttpApi

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using Cluster.Server.State;
 using Cluster.Contracts.State;
-using static Cluster.Server.Http.JsonFields;
+using static Cluster.Agent.Http.JsonFields;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>/v1/catalog and /v1/health.</summary>
 public sealed partial class HttpApi

@@ -3,7 +3,7 @@ using Cluster.Agent.Dns;
 using Cluster.Server.State;
 using Cluster.Contracts.State;
 
-namespace Cluster.Server.Agent;
+namespace Cluster.Agent.Local;
 
 /// <summary>
 /// DNS on a server: answers from the local store (a stale read, as Consul's DNS does by

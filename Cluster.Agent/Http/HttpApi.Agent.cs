@@ -3,13 +3,13 @@ using System.Text.Json.Nodes;
 using Cluster.Actors;
 using Cluster.Agent.Config;
 using Cluster.Gossip.Core;
-using Cluster.Server.Agent;
+using Cluster.Agent.Local;
 using Cluster.Gossip.Wire;
-using static Cluster.Server.Http.JsonFields;
+using static Cluster.Agent.Http.JsonFields;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>/v1/agent: this agent's own view (members, its services and checks, TTL updates).</summary>
 public sealed partial class HttpApi
@@ -65,7 +65,7 @@ public sealed partial class HttpApi
     private async Task AgentSelfAsync(ApiRequest request)
     {
         var self = Node.Lan.Members.FirstOrDefault(m => m.Name == Node.Lan.Name);
-        var stats = (Node as Core.ServerNode)?.Raft?.Stats;
+        var stats = (Node as Cluster.Server.Core.ServerNode)?.Raft?.Stats;
         await request.WriteJsonAsync(new JsonObject
         {
             ["Config"] = new JsonObject
@@ -76,7 +76,7 @@ public sealed partial class HttpApi
                 ["NodeID"] = Node.NodeId,
                 ["Revision"] = "cluster",
                 ["Server"] = Node.IsServer,
-                ["Version"] = Core.ServerNode.BuildVersion,
+                ["Version"] = Cluster.Server.Core.ServerNode.BuildVersion,
             },
             ["Member"] = self is null ? null : Member(self),
             ["Stats"] = new JsonObject

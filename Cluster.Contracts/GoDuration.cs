@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Cluster.Agent.Config;
+namespace Cluster.Contracts;
 
 /// <summary>
 /// Durations as Consul writes them (Go's <c>time.ParseDuration</c>): a sign, then one or more

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Cluster.Server.Agent;
+namespace Cluster.Agent.Local;
 
 /// <summary>
 /// Services and checks registered through the HTTP API, kept in the data directory as the

@@ -2,7 +2,7 @@ using Cluster.Agent.Checks;
 using Cluster.Agent.Config;
 using Cluster.Server.Core;
 
-namespace Cluster.Server.Agent;
+namespace Cluster.Agent.Local;
 
 /// <summary>The check monitors of <c>Cluster.Agent.Checks</c> as the local agent's runners.</summary>
 public static class AgentChecks

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cluster.Agent.Config;
+using Cluster.Contracts;
 using Google.Protobuf.Collections;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>
 /// Typed reads of request fields (names matched case-insensitively, as Consul's decoder does); a

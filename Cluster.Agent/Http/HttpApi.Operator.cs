@@ -4,7 +4,7 @@ using Cluster.Raft.Core;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>/v1/status and /v1/operator/raft.</summary>
 public sealed partial class HttpApi
@@ -26,17 +26,17 @@ public sealed partial class HttpApi
 
     private async Task StatusPeersAsync(ApiRequest request)
     {
-        var raft = Server.Raft ?? throw new Core.NoLeaderException("No cluster leader");
+        var raft = Server.Raft ?? throw new Cluster.Server.Core.NoLeaderException("No cluster leader");
         var stats = await raft.StatsNowAsync(request.Aborted);
         await request.WriteJsonAsync(stats.Configuration.Voters.Select(v => stats.Configuration.Addresses.GetValueOrDefault(v, "")).Order(StringComparer.Ordinal).ToArray());
     }
 
     private async Task RaftConfigurationAsync(ApiRequest request)
     {
-        var raft = Server.Raft ?? throw new Core.NoLeaderException("No cluster leader");
-        if (request.Consistency != Core.Consistency.Stale)
+        var raft = Server.Raft ?? throw new Cluster.Server.Core.NoLeaderException("No cluster leader");
+        if (request.Consistency != Cluster.Server.Core.Consistency.Stale)
         {
-            await Server.ReadBarrierAsync(Core.Consistency.Default, request.Aborted);
+            await Server.ReadBarrierAsync(Cluster.Server.Core.Consistency.Default, request.Aborted);
         }
 
         var stats = await raft.StatsNowAsync(request.Aborted);
@@ -64,14 +64,14 @@ public sealed partial class HttpApi
     /// <summary>The Raft id behind ?id (a node UUID or our numeric id) or ?address.</summary>
     private async Task<ulong> ResolvePeerAsync(ApiRequest request)
     {
-        var raft = Server.Raft ?? throw new Core.NoLeaderException("No cluster leader");
+        var raft = Server.Raft ?? throw new Cluster.Server.Core.NoLeaderException("No cluster leader");
         var conf = (await raft.StatsNowAsync(request.Aborted)).Configuration;
         var ids = conf.Voters.Concat(conf.NonVoters).ToList();
         if (request.Query("id") is { Length: > 0 } id)
         {
-            if (Guid.TryParse(id, out _) && ids.Contains(Core.ServerNode.RaftIdOf(id)))
+            if (Guid.TryParse(id, out _) && ids.Contains(Cluster.Server.Core.ServerNode.RaftIdOf(id)))
             {
-                return Core.ServerNode.RaftIdOf(id);
+                return Cluster.Server.Core.ServerNode.RaftIdOf(id);
             }
 
             if (ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric) && ids.Contains(numeric))
@@ -113,7 +113,7 @@ public sealed partial class HttpApi
 
     private async Task RaftTransferAsync(ApiRequest request)
     {
-        var raft = Server.Raft ?? throw new Core.NoLeaderException("No cluster leader");
+        var raft = Server.Raft ?? throw new Cluster.Server.Core.NoLeaderException("No cluster leader");
         ulong target;
         if (request.Has("id"))
         {

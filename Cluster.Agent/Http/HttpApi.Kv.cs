@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 using Cluster.Contracts.State;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
-using static Cluster.Server.Http.JsonFields;
+using static Cluster.Agent.Http.JsonFields;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>/v1/kv and /v1/txn.</summary>
 public sealed partial class HttpApi

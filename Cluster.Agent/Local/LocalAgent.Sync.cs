@@ -2,7 +2,7 @@ using Cluster.Server.Core;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Agent;
+namespace Cluster.Agent.Local;
 
 /// <summary>
 /// Anti-entropy. One loop pushes out-of-sync entries as soon as a change asks for it, and every

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Cluster.Contracts.State;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>
 /// Config entries: the kinds accepted so far, their fields (Consul's names; snake_case as HCL

@@ -1,10 +1,12 @@
+using Cluster.Agent.Host;
+using Cluster.Contracts;
 using Cluster.Agent.Config;
 using Cluster.Server.Core;
-using Cluster.Server.Http;
+using Cluster.Agent.Http;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Agent;
+namespace Cluster.Agent.Local;
 
 /// <summary>
 /// What the configuration files declare beyond the agent itself: services and checks (owned by

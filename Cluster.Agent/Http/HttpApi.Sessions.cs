@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Cluster.Server.Core;
 using Cluster.Contracts.State;
-using static Cluster.Server.Http.JsonFields;
+using static Cluster.Agent.Http.JsonFields;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>/v1/session.</summary>
 public sealed partial class HttpApi
@@ -119,7 +119,7 @@ public sealed partial class HttpApi
         await request.WriteJsonAsync(new JsonArray(session is null ? [] : [ConsulJson.Session(session)]));
     }
 
-    private async Task SessionsAsync(ApiRequest request, Func<State.StateVersion, State.Read<IReadOnlyList<Session>>> read)
+    private async Task SessionsAsync(ApiRequest request, Func<Cluster.Server.State.StateVersion, Cluster.Server.State.Read<IReadOnlyList<Session>>> read)
     {
         CheckDatacenter(request);
         var result = await QueryAsync(request, read);

@@ -3,7 +3,7 @@ using Cluster.Server.Core;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Agent;
+namespace Cluster.Agent.Local;
 
 /// <summary>Where a service or check came from: the HTTP API, or the configuration files (replaced on reload).</summary>
 public enum LocalSource

@@ -4,7 +4,7 @@ using Cluster.Server.Core;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Client;
+namespace Cluster.Agent.Client;
 
 /// <summary>
 /// A client agent's node: a LAN gossip member (tagged role=node) with no Raft and no store,

@@ -4,7 +4,7 @@ using Cluster.Server.State;
 using Cluster.Contracts.State;
 using Google.Protobuf.Collections;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>Stored entries rendered with Consul's JSON field names and shapes.</summary>
 public static class ConsulJson

@@ -1,14 +1,15 @@
+using Cluster.Server.Core;
 using System.Net;
 using System.Runtime.InteropServices;
 using Cluster.Actors;
 using Cluster.Actors.Formation;
 using Cluster.Agent.Dns;
-using Cluster.Server.Agent;
-using Cluster.Server.Client;
-using Cluster.Server.Http;
+using Cluster.Agent.Local;
+using Cluster.Agent.Client;
+using Cluster.Agent.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Agent.Host;
 
 /// <summary>What `cluster agent` runs: the node (server or client), the local agent and the HTTP API.</summary>
 public sealed record AgentSettings
@@ -310,7 +311,7 @@ public sealed partial class AgentHost : IAsyncDisposable
             await reload();
             await output.WriteLineAsync("==> Reload complete");
         }
-        catch (Exception e) when (e is Cluster.Agent.Config.AgentConfigException or KeyNotFoundException or IOException or InvalidOperationException or Cluster.Server.Http.ApiException)
+        catch (Exception e) when (e is Cluster.Agent.Config.AgentConfigException or KeyNotFoundException or IOException or InvalidOperationException or Cluster.Agent.Http.ApiException)
         {
             // A bad file leaves the running configuration as it was; the operator sees why.
             await output.WriteLineAsync($"==> Failed to reload configs: {e.Message}");

@@ -1,11 +1,11 @@
-using Cluster.Server.Client;
+using Cluster.Agent.Client;
 using Cluster.Server.Core;
 using Cluster.Contracts.State;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Cluster.Server.Http;
+namespace Cluster.Agent.Http;
 
 /// <summary>
 /// Client agents answer everything but /v1/agent/ through a server: the request travels whole
