@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Cluster.Actors;
 using Cluster.Agent.Config;
-using Cluster.Gossip.Core;
 using Cluster.Agent.Local;
+using Cluster.Gossip.Core;
 using Cluster.Gossip.Wire;
+using Cluster.Server.Core;
 using static Cluster.Agent.Http.JsonFields;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
@@ -65,7 +66,7 @@ public sealed partial class HttpApi
     private async Task AgentSelfAsync(ApiRequest request)
     {
         var self = Node.Lan.Members.FirstOrDefault(m => m.Name == Node.Lan.Name);
-        var stats = (Node as Cluster.Server.Core.ServerNode)?.Raft?.Stats;
+        var stats = (Node as ServerNode)?.Raft?.Stats;
         await request.WriteJsonAsync(new JsonObject
         {
             ["Config"] = new JsonObject
@@ -76,7 +77,7 @@ public sealed partial class HttpApi
                 ["NodeID"] = Node.NodeId,
                 ["Revision"] = "cluster",
                 ["Server"] = Node.IsServer,
-                ["Version"] = Cluster.Server.Core.ServerNode.BuildVersion,
+                ["Version"] = ServerNode.BuildVersion,
             },
             ["Member"] = self is null ? null : Member(self),
             ["Stats"] = new JsonObject

@@ -1,3 +1,4 @@
+using Cluster.Server.Core;
 using Cluster.Server.State;
 
 namespace Cluster.Agent.Http;
@@ -39,7 +40,7 @@ public sealed partial class HttpApi
                     break; // the wait ran out: answer with what is current
                 }
 
-                if (consistency == Cluster.Server.Core.Consistency.Consistent)
+                if (consistency == Consistency.Consistent)
                 {
                     await Server.ReadBarrierAsync(consistency, request.Aborted);
                 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Cluster.Raft.Core;
+using Cluster.Server.Core;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
 
@@ -26,17 +27,17 @@ public sealed partial class HttpApi
 
     private async Task StatusPeersAsync(ApiRequest request)
     {
-        var raft = Server.Raft ?? throw new Cluster.Server.Core.NoLeaderException("No cluster leader");
+        var raft = Server.Raft ?? throw new NoLeaderException("No cluster leader");
         var stats = await raft.StatsNowAsync(request.Aborted);
         await request.WriteJsonAsync(stats.Configuration.Voters.Select(v => stats.Configuration.Addresses.GetValueOrDefault(v, "")).Order(StringComparer.Ordinal).ToArray());
     }
 
     private async Task RaftConfigurationAsync(ApiRequest request)
     {
-        var raft = Server.Raft ?? throw new Cluster.Server.Core.NoLeaderException("No cluster leader");
-        if (request.Consistency != Cluster.Server.Core.Consistency.Stale)
+        var raft = Server.Raft ?? throw new NoLeaderException("No cluster leader");
+        if (request.Consistency != Consistency.Stale)
         {
-            await Server.ReadBarrierAsync(Cluster.Server.Core.Consistency.Default, request.Aborted);
+            await Server.ReadBarrierAsync(Consistency.Default, request.Aborted);
         }
 
         var stats = await raft.StatsNowAsync(request.Aborted);
@@ -64,14 +65,14 @@ public sealed partial class HttpApi
     /// <summary>The Raft id behind ?id (a node UUID or our numeric id) or ?address.</summary>
     private async Task<ulong> ResolvePeerAsync(ApiRequest request)
     {
-        var raft = Server.Raft ?? throw new Cluster.Server.Core.NoLeaderException("No cluster leader");
+        var raft = Server.Raft ?? throw new NoLeaderException("No cluster leader");
         var conf = (await raft.StatsNowAsync(request.Aborted)).Configuration;
         var ids = conf.Voters.Concat(conf.NonVoters).ToList();
         if (request.Query("id") is { Length: > 0 } id)
         {
-            if (Guid.TryParse(id, out _) && ids.Contains(Cluster.Server.Core.ServerNode.RaftIdOf(id)))
+            if (Guid.TryParse(id, out _) && ids.Contains(ServerNode.RaftIdOf(id)))
             {
-                return Cluster.Server.Core.ServerNode.RaftIdOf(id);
+                return ServerNode.RaftIdOf(id);
             }
 
             if (ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric) && ids.Contains(numeric))
@@ -113,7 +114,7 @@ public sealed partial class HttpApi
 
     private async Task RaftTransferAsync(ApiRequest request)
     {
-        var raft = Server.Raft ?? throw new Cluster.Server.Core.NoLeaderException("No cluster leader");
+        var raft = Server.Raft ?? throw new NoLeaderException("No cluster leader");
         ulong target;
         if (request.Has("id"))
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
-using Cluster.Server.Core;
 using Cluster.Contracts.State;
+using Cluster.Server.Core;
+using Cluster.Server.State;
 using static Cluster.Agent.Http.JsonFields;
 
 namespace Cluster.Agent.Http;
@@ -119,7 +120,7 @@ public sealed partial class HttpApi
         await request.WriteJsonAsync(new JsonArray(session is null ? [] : [ConsulJson.Session(session)]));
     }
 
-    private async Task SessionsAsync(ApiRequest request, Func<Cluster.Server.State.StateVersion, Cluster.Server.State.Read<IReadOnlyList<Session>>> read)
+    private async Task SessionsAsync(ApiRequest request, Func<StateVersion, Read<IReadOnlyList<Session>>> read)
     {
         CheckDatacenter(request);
         var result = await QueryAsync(request, read);
