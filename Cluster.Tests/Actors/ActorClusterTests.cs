@@ -7,6 +7,7 @@ namespace Cluster.Tests.Actors;
 /// formed from it: the cluster forms from gossip alone, each home's entities run on their home,
 /// and a node that leaves has its entities answer again on the survivors and return when it is back.
 /// </summary>
+[Collection(FailureDetectionCollection.Name)]
 public sealed class ActorClusterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -13,6 +13,7 @@ namespace Cluster.Tests.Actors;
 /// downs it in Akka, its home's entities answer again on a survivor, and the gossip pool and
 /// Akka agree on who is gone.
 /// </summary>
+[Collection(FailureDetectionCollection.Name)]
 public sealed class ProcessKillTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
