@@ -8,15 +8,19 @@ public sealed record RegionLoad<TRegion>(TRegion Region, AkkaAddress Address, IR
 
 /// <summary>
 /// Where a home node's shard lives, as pure functions. A shard belongs on its home node's
-/// region; while that node has no region (it is gone, or not up yet) the shard goes to the
-/// least-loaded region, and it moves back home once a region runs there again.
+/// region. While the home is alive (gossip names its actor address) but its region has not
+/// registered yet, placement waits for it (Akka asks again), so a shard does not start elsewhere
+/// only to move at the next rebalance. While the home is gone the shard goes to the least-loaded
+/// region, and it moves back home once a region runs there again.
 /// </summary>
 public static class HomePlacement
 {
     /// <summary>How many shards one rebalance round moves (hand-off stops their entities, so not all at once).</summary>
     public const int MaxMovesPerRound = 8;
 
-    public static TRegion Allocate<TRegion>(string shard, IReadOnlyList<RegionLoad<TRegion>> regions, Func<string, AkkaAddress?> homeOf)
+    /// <returns>The region to place the shard on, or null to wait for its home's region.</returns>
+    public static TRegion? Allocate<TRegion>(string shard, IReadOnlyList<RegionLoad<TRegion>> regions, Func<string, AkkaAddress?> homeOf)
+        where TRegion : class
     {
         ArgumentNullException.ThrowIfNull(regions);
         ArgumentNullException.ThrowIfNull(homeOf);
@@ -25,9 +29,9 @@ public static class HomePlacement
             throw new InvalidOperationException($"no region to place shard '{shard}' on");
         }
 
-        if (homeOf(shard) is { } home && regions.FirstOrDefault(r => r.Address.Equals(home)) is { } atHome)
+        if (homeOf(shard) is { } home)
         {
-            return atHome.Region;
+            return regions.FirstOrDefault(r => r.Address.Equals(home))?.Region;
         }
 
         return regions

@@ -23,13 +23,23 @@ public sealed class HomePlacementTests
     }
 
     [Fact]
-    public void A_shard_whose_home_has_no_region_goes_to_the_least_loaded_then_lowest_address()
+    public void A_shard_whose_home_is_gone_goes_to_the_least_loaded_then_lowest_address()
     {
+        // "d" and "unknown-home" have no address in the directory: their home is gone.
         RegionLoad<string>[] regions = [Region(1, "a", "x"), Region(3, "c")];
-        Assert.Equal("r3", HomePlacement.Allocate("b", regions, HomeOf));
+        Assert.Equal("r3", HomePlacement.Allocate("d", regions, HomeOf));
         Assert.Equal("r3", HomePlacement.Allocate("unknown-home", regions, HomeOf));
-        Assert.Equal("r1", HomePlacement.Allocate("b", [Region(3, "c"), Region(1, "a")], HomeOf));
-        Assert.Throws<InvalidOperationException>(() => HomePlacement.Allocate("b", Array.Empty<RegionLoad<string>>(), HomeOf));
+        Assert.Equal("r1", HomePlacement.Allocate("d", [Region(3, "c"), Region(1, "a")], HomeOf));
+        Assert.Throws<InvalidOperationException>(() => HomePlacement.Allocate("d", Array.Empty<RegionLoad<string>>(), HomeOf));
+    }
+
+    [Fact]
+    public void A_shard_whose_home_is_alive_but_has_no_region_yet_waits_for_it()
+    {
+        // "b"'s home is in the directory (alive in gossip) but its region has not registered.
+        RegionLoad<string>[] regions = [Region(1, "a", "x"), Region(3, "c")];
+        Assert.Null(HomePlacement.Allocate("b", regions, HomeOf));
+        Assert.Equal("r2", HomePlacement.Allocate("b", [.. regions, Region(2)], HomeOf));
     }
 
     [Fact]
