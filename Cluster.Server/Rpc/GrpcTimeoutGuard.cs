@@ -12,7 +12,7 @@ public static class GrpcTimeoutGuard
 {
     public static bool IsWellFormed(string value) =>
         value.Length is >= 2 and <= 9
-        && value[..^1].All(char.IsAsciiDigit)
+        && !value.AsSpan(0, value.Length - 1).ContainsAnyExceptInRange('0', '9')
         && value[^1] is 'H' or 'M' or 'S' or 'm' or 'u' or 'n';
 
     public static async Task InvokeAsync(HttpContext context, RequestDelegate next)
