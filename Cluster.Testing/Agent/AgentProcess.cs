@@ -16,6 +16,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly StringBuilder _output = new();
+    private TaskCompletionSource _printed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Process _process = null!;
     private bool _restarting;
     private TaskCompletionSource _launched = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -69,6 +70,34 @@ public sealed partial class AgentProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (bounded) until the agent has printed a line containing <paramref name="text"/>, woken by each line it prints.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task printed;
+            lock (_output)
+            {
+                if (_output.ToString().Contains(text, StringComparison.Ordinal))
+                {
+                    return;
+                }
+
+                printed = _printed.Task;
+            }
+
+            try
+            {
+                await printed.WaitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"the agent did not print \"{text}\" within {timeout}:\n{Output}");
+            }
+        }
+    }
+
     /// <summary>Everything the agent printed (stdout and stderr), for failure messages.</summary>
     public string Output
     {
@@ -98,14 +127,19 @@ public sealed partial class AgentProcess : IAsyncDisposable
         var sockets = new List<(Socket Tcp, Socket Udp)>();
         try
         {
-            while (sockets.Count < count)
+            for (var tries = 0; sockets.Count < count; tries++)
             {
+                if (tries > 10_000)
+                {
+                    throw new InvalidOperationException("no free ports below the ephemeral range");
+                }
+
+                var port = NextCandidatePort();
                 var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-                var port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
                 var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
                 try
                 {
+                    tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
                     udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
                 }
                 catch (SocketException)
@@ -128,6 +162,34 @@ public sealed partial class AgentProcess : IAsyncDisposable
                 udp.Dispose();
             }
         }
+    }
+
+    // Fixed ports are taken below the kernel's ephemeral range: a port the OS hands out for
+    // "port 0" (an agent's actor or DNS listener, an outgoing connection) can then never be one a
+    // test reserved for an agent it restarts later. A counter, offset by the process id, walks the range.
+    private static readonly (int Low, int High) FixedRange = ReadFixedRange();
+    private static int _nextPort = FixedRange.Low + (Environment.ProcessId * 37 % (FixedRange.High - FixedRange.Low));
+
+    private static int NextCandidatePort()
+    {
+        var span = FixedRange.High - FixedRange.Low;
+        var n = Interlocked.Increment(ref _nextPort);
+        return FixedRange.Low + ((n - FixedRange.Low) % span + span) % span;
+    }
+
+    private static (int Low, int High) ReadFixedRange()
+    {
+        var ephemeralLow = 32768;
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            ephemeralLow = int.Parse(range[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+        }
+
+        return (Math.Min(10_000, ephemeralLow / 2), ephemeralLow);
     }
 
     /// <summary>SIGKILL: no goodbye, no flush beyond what was fsynced.</summary>
@@ -295,6 +357,9 @@ public sealed partial class AgentProcess : IAsyncDisposable
             {
                 _output.AppendLine(line);
             }
+
+            _printed.TrySetResult();
+            _printed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 

@@ -119,7 +119,8 @@ public sealed class AgentCommandTests : IDisposable
         using var old = await WaitForAsync(agent, "/v1/catalog/service/old", json => json.GetArrayLength() == 0);
         using var checks = JsonDocument.Parse(await agent.Http.GetStringAsync("/v1/health/checks/kept"));
         Assert.Equal("passing", checks.RootElement[0].GetProperty("Status").GetString()); // an unchanged check keeps its status
-        Assert.Contains("Reload complete", agent.Output, StringComparison.Ordinal);
+        // The line follows the catalog change it reports: wait for it rather than read it at once.
+        await agent.WaitForOutputAsync("Reload complete", TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Follows <paramref name="path"/> by blocking query until its JSON satisfies <paramref name="done"/> (a 404 counts as not yet).</summary>
