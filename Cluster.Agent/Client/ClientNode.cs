@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Cluster.Gossip.Pool;
+using Cluster.Server.Query;
 using Grpc.Core;
 using Cluster.Server.Core;
 using Cluster.Contracts.State;
@@ -81,6 +83,61 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
 
     public Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default) =>
         Call((c, o) => c.ServiceInstancesAsync(new ServiceInstancesRequest { Service = service, Tag = tag ?? "", Stale = consistency == Consistency.Stale }, o), idempotent: true, cancellationToken);
+
+    public async Task<QueryResult<T>> QueryAsync<T>(StateQuery<T> query, ReadOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(options);
+        var request = query.ToRequest();
+        request.Options = options.ToProto();
+        var reply = await Call((c, o) => c.QueryAsync(request, o), idempotent: true, cancellationToken).ConfigureAwait(false);
+        return new(reply.Index, query.Decode(reply), reply.KnownLeader, TimeSpan.FromMilliseconds(reply.LastContactMs));
+    }
+
+    /// <summary>
+    /// A subscription that survives its server: after a failure it resubscribes on another server
+    /// from the last index it passed on whole (never from inside a snapshot), so the reader sees
+    /// one stream. If a snapshot was cut short, the reader is told a new one follows.
+    /// </summary>
+    public async IAsyncEnumerable<SubscribeEvent> SubscribeAsync(SubscribeRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var resumeAt = request.Index;
+        var inSnapshot = request.Index == 0; // a first snapshot comes without a marker
+        var opened = 0;
+        var seenBy = 0;
+        var events = Pool.StreamAsync(
+            (c, o) =>
+            {
+                opened++;
+                return c.Subscribe(new SubscribeRequest { Topic = request.Topic, Key = request.Key, Index = resumeAt }, o);
+            },
+            cancellationToken);
+        await foreach (var e in events.ConfigureAwait(false))
+        {
+            if (opened != seenBy)
+            {
+                seenBy = opened;
+                if (inSnapshot && seenBy > 1 && !e.NewSnapshotToFollow)
+                {
+                    // The last server died inside a snapshot: the reader's partial one must go.
+                    yield return new SubscribeEvent { Index = resumeAt, NewSnapshotToFollow = true };
+                }
+            }
+
+            if (e.NewSnapshotToFollow)
+            {
+                inSnapshot = true;
+            }
+            else if (e.EndOfSnapshot || !inSnapshot)
+            {
+                inSnapshot = false;
+                resumeAt = Math.Max(resumeAt, e.Index);
+            }
+
+            yield return e;
+        }
+    }
 
     /// <summary>Forwards an HTTP request to a server; reads may be retried on another server, writes only if never sent.</summary>
     public Task<HttpForwardReply> ForwardHttpAsync(HttpForward request, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Cluster.Contracts;
 using Cluster.Gossip.Wire;
 using Cluster.Gossip.Pool;
 using Cluster.Server.Core;
@@ -75,6 +77,57 @@ public sealed class ServerPool : IDisposable
                     throw; // it may have been applied: only the caller can tell whether to try again
                 }
             }
+        }
+    }
+
+    /// <summary>How long a stream waits before going round the servers again once every one has failed.</summary>
+    public Backoff StreamBackoff { get; init; } = new(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10));
+
+    /// <summary>
+    /// A server stream that outlives its server: when the server goes away (or ends the stream),
+    /// <paramref name="open"/> is called again for the next one, and it asks to resume from what
+    /// the caller has seen. Only the caller's cancellation ends it.
+    /// </summary>
+    public async IAsyncEnumerable<T> StreamAsync<T>(
+        Func<ServerRpc.ServerRpcClient, CallOptions, AsyncServerStreamingCall<T>> open,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        var rounds = 0;
+        while (true)
+        {
+            var server = await NextAsync(tried, cancellationToken).ConfigureAwait(false);
+            if (server is null)
+            {
+                // Every server has failed (or none is known): back off, then go round again.
+                tried.Clear();
+                await Task.Delay(StreamBackoff.After(++rounds, _random), _time, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            tried.Add(server);
+            using var call = open(_channels.For(server), new CallOptions(cancellationToken: cancellationToken));
+            while (true)
+            {
+                try
+                {
+                    if (!await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                    {
+                        break; // servers end streams only when stopping: go on elsewhere
+                    }
+                }
+                catch (RpcException e) when (!cancellationToken.IsCancellationRequested && e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled or StatusCode.FailedPrecondition)
+                {
+                    break;
+                }
+
+                tried.Clear();
+                rounds = 0;
+                yield return call.ResponseStream.Current;
+            }
+
+            Demote(server);
         }
     }
 

@@ -1,3 +1,4 @@
+using Cluster.Server.Query;
 using System.Text.Json.Nodes;
 using Cluster.Server.State;
 using Cluster.Contracts.State;
@@ -14,20 +15,20 @@ public sealed partial class HttpApi
     {
         Map("PUT", "/v1/catalog/register", CatalogRegisterAsync);
         Map("PUT", "/v1/catalog/deregister", CatalogDeregisterAsync);
-        Map("GET", "/v1/catalog/datacenters", r => r.WriteJsonAsync(new[] { Datacenter }));
-        Map("GET", "/v1/catalog/nodes", CatalogNodesAsync);
-        Map("GET", "/v1/catalog/services", CatalogServicesAsync);
-        Map("GET", "/v1/catalog/service/*", CatalogServiceAsync);
-        Map("GET", "/v1/catalog/node/*", CatalogNodeAsync);
-        Map("GET", "/v1/catalog/node-services/*", CatalogNodeServicesAsync);
+        Map("GET", "/v1/catalog/datacenters", r => r.WriteJsonAsync(new[] { Datacenter }), onClient: "GET");
+        Map("GET", "/v1/catalog/nodes", CatalogNodesAsync, onClient: "GET");
+        Map("GET", "/v1/catalog/services", CatalogServicesAsync, onClient: "GET");
+        Map("GET", "/v1/catalog/service/*", CatalogServiceAsync, onClient: "GET");
+        Map("GET", "/v1/catalog/node/*", CatalogNodeAsync, onClient: "GET");
+        Map("GET", "/v1/catalog/node-services/*", CatalogNodeServicesAsync, onClient: "GET");
     }
 
     private void MapHealth()
     {
-        Map("GET", "/v1/health/node/*", r => ChecksAsync(r, s => s.NodeChecks(Required(r, "node name"))));
-        Map("GET", "/v1/health/checks/*", r => ChecksAsync(r, s => s.ServiceChecks(Required(r, "service name"))));
-        Map("GET", "/v1/health/state/*", HealthStateAsync);
-        Map("GET", "/v1/health/service/*", HealthServiceAsync);
+        Map("GET", "/v1/health/node/*", r => ChecksAsync(r, new NodeChecksQuery(Required(r, "node name"))), onClient: "GET");
+        Map("GET", "/v1/health/checks/*", r => ChecksAsync(r, new ServiceChecksQuery(Required(r, "service name"))), onClient: "GET");
+        Map("GET", "/v1/health/state/*", HealthStateAsync, onClient: "GET");
+        Map("GET", "/v1/health/service/*", HealthServiceAsync, onClient: "GET");
     }
 
     private static string Required(ApiRequest request, string what) =>
@@ -127,7 +128,7 @@ public sealed partial class HttpApi
     private async Task CatalogNodesAsync(ApiRequest request)
     {
         CheckDatacenter(request);
-        var read = await QueryAsync(request, s => s.NodeList());
+        var read = await QueryAsync(request, new NodeListQuery());
         await request.WriteJsonAsync(new JsonArray([.. FilterNodeMeta(request, read.Result).Select(n => (JsonNode)ConsulJson.Node(n))]));
     }
 
@@ -140,7 +141,7 @@ public sealed partial class HttpApi
     private async Task CatalogServicesAsync(ApiRequest request)
     {
         CheckDatacenter(request);
-        var read = await QueryAsync(request, s => s.ServiceNames());
+        var read = await QueryAsync(request, new ServiceNamesQuery());
         var json = new JsonObject();
         foreach (var (name, tags) in read.Result)
         {
@@ -155,14 +156,14 @@ public sealed partial class HttpApi
         CheckDatacenter(request);
         var name = Required(request, "service name");
         var tags = request.Http.Request.Query["tag"].Where(t => t is not null).Select(t => t!).ToList();
-        var read = await QueryAsync(request, s => s.ServiceNodes(name, tags));
+        var read = await QueryAsync(request, new ServiceNodesQuery(name, tags));
         await request.WriteJsonAsync(new JsonArray([.. read.Result.Select(p => (JsonNode)ConsulJson.ServiceNode(p.Node, p.Service))]));
     }
 
     private async Task CatalogNodeAsync(ApiRequest request)
     {
         CheckDatacenter(request);
-        var read = await QueryAsync(request, s => s.NodeServices(Required(request, "node name")));
+        var read = await QueryAsync(request, new NodeServicesQuery(Required(request, "node name")));
         if (read.Result is not { } found)
         {
             await request.WriteJsonAsync(null);
@@ -181,7 +182,7 @@ public sealed partial class HttpApi
     private async Task CatalogNodeServicesAsync(ApiRequest request)
     {
         CheckDatacenter(request);
-        var read = await QueryAsync(request, s => s.NodeServices(Required(request, "node name")));
+        var read = await QueryAsync(request, new NodeServicesQuery(Required(request, "node name")));
         if (read.Result is not { } found)
         {
             throw ApiException.NotFound($"Node not found: \"{request.Rest}\"");
@@ -194,7 +195,7 @@ public sealed partial class HttpApi
         });
     }
 
-    private async Task ChecksAsync(ApiRequest request, Func<StateVersion, Read<IReadOnlyList<Check>>> read)
+    private async Task ChecksAsync(ApiRequest request, ChecksQuery read)
     {
         CheckDatacenter(request);
         var result = await QueryAsync(request, read);
@@ -209,7 +210,7 @@ public sealed partial class HttpApi
             throw ApiException.BadRequest($"Invalid check state \"{state}\"");
         }
 
-        return ChecksAsync(request, s => s.ChecksInState(state));
+        return ChecksAsync(request, new ChecksInStateQuery(state));
     }
 
     private async Task HealthServiceAsync(ApiRequest request)
@@ -218,7 +219,7 @@ public sealed partial class HttpApi
         var name = Required(request, "service name");
         var tags = request.Http.Request.Query["tag"].Where(t => t is not null).Select(t => t!).ToList();
         var passing = request.Has("passing") && request.Query("passing") is not ("false" or "0");
-        var read = await QueryAsync(request, s => s.HealthService(name, tags));
+        var read = await QueryAsync(request, new HealthServiceQuery(name, tags));
         var instances = passing ? read.Result.Where(i => i.Checks.All(c => c.Status == "passing")) : read.Result;
         await request.WriteJsonAsync(new JsonArray([.. instances.Select(i => (JsonNode)ConsulJson.HealthEntry(i, Datacenter))]));
     }

@@ -1,3 +1,4 @@
+using Cluster.Server.Query;
 using System.Text.Json.Nodes;
 using Cluster.Contracts.State;
 
@@ -9,7 +10,7 @@ public sealed partial class HttpApi
     private void MapConfig()
     {
         Map("PUT", "/v1/config", ConfigWriteAsync);
-        Map("GET,DELETE", "/v1/config/*", ConfigReadOrDeleteAsync);
+        Map("GET,DELETE", "/v1/config/*", ConfigReadOrDeleteAsync, onClient: "GET");
     }
 
     private async Task ConfigWriteAsync(ApiRequest request)
@@ -55,12 +56,12 @@ public sealed partial class HttpApi
 
         if (name.Length == 0)
         {
-            var list = await QueryAsync(request, s => s.ConfigList(kind));
+            var list = await QueryAsync(request, new ConfigListQuery(kind));
             await request.WriteJsonAsync(new JsonArray([.. list.Result.Select(e => (JsonNode)ConsulJson.ConfigEntry(e))]));
             return;
         }
 
-        var read = await QueryAsync(request, s => s.ConfigGet(kind, name));
+        var read = await QueryAsync(request, new ConfigGetQuery(kind, name));
         if (read.Result is not { } found)
         {
             throw ApiException.NotFound($"Config entry not found for \"{kind}\" / \"{name}\"");

@@ -20,8 +20,9 @@ public sealed partial class HttpApi
         "Host", "Connection", "Keep-Alive", "Content-Length", "Transfer-Encoding", "TE", "Trailer", "Upgrade", "Expect", "Proxy-Connection",
     };
 
-    private static async Task ForwardAsync(HttpContext http, ClientNode client)
+    private async Task ForwardAsync(HttpContext http)
     {
+        var client = (ClientNode)Node;
         try
         {
             var forward = new HttpForward

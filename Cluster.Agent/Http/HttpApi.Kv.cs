@@ -1,3 +1,4 @@
+using Cluster.Server.Query;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cluster.Contracts.State;
@@ -18,7 +19,7 @@ public sealed partial class HttpApi
 
     private void MapKv()
     {
-        Map("GET,PUT,DELETE", "/v1/kv/*", KvAsync);
+        Map("GET,PUT,DELETE", "/v1/kv/*", KvAsync, onClient: "GET");
         Map("PUT", "/v1/txn", TxnAsync);
     }
 
@@ -35,7 +36,7 @@ public sealed partial class HttpApi
         if (request.Has("keys"))
         {
             var separator = request.Query("separator") ?? "";
-            var listed = await QueryAsync(request, s => s.KvList(key));
+            var listed = await QueryAsync(request, new KvListQuery(key));
             var keys = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var entry in listed.Result)
             {
@@ -55,7 +56,7 @@ public sealed partial class HttpApi
 
         if (request.Has("recurse"))
         {
-            var listed = await QueryAsync(request, s => s.KvList(key));
+            var listed = await QueryAsync(request, new KvListQuery(key));
             if (listed.Result.Count == 0)
             {
                 request.Http.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -71,7 +72,7 @@ public sealed partial class HttpApi
             throw ApiException.BadRequest("Missing key name");
         }
 
-        var read = await QueryAsync(request, s => s.KvGet(key));
+        var read = await QueryAsync(request, new KvGetQuery(key));
         if (read.Result is not { } found)
         {
             request.Http.Response.StatusCode = StatusCodes.Status404NotFound;

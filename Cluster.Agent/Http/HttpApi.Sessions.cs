@@ -1,7 +1,7 @@
+using Cluster.Server.Query;
 using System.Text.Json.Nodes;
 using Cluster.Contracts.State;
 using Cluster.Server.Core;
-using Cluster.Server.State;
 using static Cluster.Agent.Http.JsonFields;
 
 namespace Cluster.Agent.Http;
@@ -14,9 +14,9 @@ public sealed partial class HttpApi
         Map("PUT", "/v1/session/create", SessionCreateAsync);
         Map("PUT", "/v1/session/destroy/*", SessionDestroyAsync);
         Map("PUT", "/v1/session/renew/*", SessionRenewAsync);
-        Map("GET", "/v1/session/info/*", r => SessionsAsync(r, s => s.SessionGet(Required(r, "session id")) is var read ? new(read.Index, read.Result is null ? [] : [read.Result], read.Watches) : default));
-        Map("GET", "/v1/session/node/*", r => SessionsAsync(r, s => s.NodeSessions(Required(r, "node name"))));
-        Map("GET", "/v1/session/list", r => SessionsAsync(r, s => s.SessionList()));
+        Map("GET", "/v1/session/info/*", r => SessionsAsync(r, new SessionInfoQuery(Required(r, "session id"))), onClient: "GET");
+        Map("GET", "/v1/session/node/*", r => SessionsAsync(r, new NodeSessionsQuery(Required(r, "node name"))), onClient: "GET");
+        Map("GET", "/v1/session/list", r => SessionsAsync(r, new SessionListQuery()), onClient: "GET");
     }
 
     private async Task SessionCreateAsync(ApiRequest request)
@@ -120,7 +120,7 @@ public sealed partial class HttpApi
         await request.WriteJsonAsync(new JsonArray(session is null ? [] : [ConsulJson.Session(session)]));
     }
 
-    private async Task SessionsAsync(ApiRequest request, Func<StateVersion, Read<IReadOnlyList<Session>>> read)
+    private async Task SessionsAsync(ApiRequest request, SessionsQuery read)
     {
         CheckDatacenter(request);
         var result = await QueryAsync(request, read);

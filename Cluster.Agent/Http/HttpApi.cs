@@ -27,12 +27,11 @@ public sealed partial class HttpApi : IAsyncDisposable
     /// A server agent answers every endpoint from its own store; a client agent answers
     /// /v1/agent/ itself and forwards everything else to a server (see <c>HttpApi.Forward.cs</c>).
     /// </summary>
-    public HttpApi(IAgentNode node, LocalAgent agent, ILoggerFactory loggerFactory, Random? random = null)
+    public HttpApi(IAgentNode node, LocalAgent agent, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Node = node;
         Agent = agent;
-        _random = random ?? new Random();
         MapKv();
         MapCatalog();
         MapHealth();
@@ -81,12 +80,6 @@ public sealed partial class HttpApi : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(http);
         var path = RequestPath(http);
-        if (Node is Client.ClientNode client && !path.StartsWith("/v1/agent/", StringComparison.Ordinal))
-        {
-            await ForwardAsync(http, client);
-            return;
-        }
-
         try
         {
             // Exact paths win over prefixes, longer prefixes over shorter; then the method decides.
@@ -95,12 +88,19 @@ public sealed partial class HttpApi : IAsyncDisposable
                 .OrderBy(r => r.Prefix)
                 .ThenByDescending(r => r.Path.Length)
                 .ToList();
+            var matched = candidates.FirstOrDefault(r => r.Methods.Contains(http.Request.Method));
+            if (!Node.IsServer && matched?.OnClient.Contains(http.Request.Method) != true)
+            {
+                // What a client agent cannot answer through Node.Servers goes to a server whole.
+                await ForwardAsync(http);
+                return;
+            }
+
             if (candidates.Count == 0)
             {
                 throw ApiException.NotFound($"Unknown path: {path}");
             }
 
-            var matched = candidates.FirstOrDefault(r => r.Methods.Contains(http.Request.Method));
             if (matched is null)
             {
                 var allowed = candidates.SelectMany(r => r.Methods).Distinct(StringComparer.Ordinal);
@@ -183,8 +183,17 @@ public sealed partial class HttpApi : IAsyncDisposable
                 : handler(request);
         });
 
-    private void Map(string methods, string path, Func<ApiRequest, Task> handler) =>
-        _routes.Add(new Route(methods.Split(','), path.TrimEnd('*'), path.EndsWith('*'), handler));
+    /// <summary>
+    /// Adds a route. <paramref name="onClient"/> names the methods a client agent answers itself
+    /// (everything under /v1/agent/, and reads, which go through <see cref="IServerConnection.QueryAsync"/>);
+    /// a client forwards the others to a server.
+    /// </summary>
+    private void Map(string methods, string path, Func<ApiRequest, Task> handler, string? onClient = null)
+    {
+        var all = methods.Split(',');
+        var local = path.StartsWith("/v1/agent/", StringComparison.Ordinal) ? all : onClient?.Split(',') ?? [];
+        _routes.Add(new Route(all, path.TrimEnd('*'), path.EndsWith('*'), handler, local));
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -195,5 +204,5 @@ public sealed partial class HttpApi : IAsyncDisposable
         }
     }
 
-    private sealed record Route(string[] Methods, string Path, bool Prefix, Func<ApiRequest, Task> Handler);
+    private sealed record Route(string[] Methods, string Path, bool Prefix, Func<ApiRequest, Task> Handler, string[] OnClient);
 }

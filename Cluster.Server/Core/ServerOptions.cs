@@ -61,5 +61,8 @@ public sealed record ServerOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Randomness for jitter (seeded in tests); used under a lock.</summary>
+    public Random Random { get; init; } = new();
+
     public IPAddress AdvertiseAddress => Advertise ?? (Bind.Equals(IPAddress.Any) ? IPAddress.Loopback : Bind);
 }

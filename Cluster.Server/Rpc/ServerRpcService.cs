@@ -18,4 +18,9 @@ internal sealed class ServerRpcService(ServerNode node) : ServerRpc.ServerRpcBas
     public override Task<NodeStateReply> NodeState(NodeStateRequest request, ServerCallContext context) => node.ServeNodeStateAsync(request, context);
 
     public override Task<ServiceInstancesReply> ServiceInstances(ServiceInstancesRequest request, ServerCallContext context) => node.ServeServiceInstancesAsync(request, context);
+
+    public override Task<QueryReply> Query(QueryRequest request, ServerCallContext context) => node.ServeQueryAsync(request, context);
+
+    public override Task Subscribe(SubscribeRequest request, IServerStreamWriter<SubscribeEvent> responseStream, ServerCallContext context) =>
+        node.ServeSubscribeAsync(request, responseStream, context);
 }

@@ -19,7 +19,13 @@ public sealed class StateStore
 
     public StateVersion Current => Volatile.Read(ref _current);
 
-    public EventFeed Events { get; } = new();
+    public StateStore(int retainedBatches = EventFeed.DefaultRetained)
+    {
+        Events = new EventFeed(retainedBatches);
+    }
+
+    /// <summary>The change feed: one batch for every version this store makes current, in index order.</summary>
+    public EventFeed Events { get; }
 
     /// <summary>Completes when the next command has been applied (take it before looking at <see cref="Current"/>).</summary>
     public Task Applied => Volatile.Read(ref _applied).Task;
@@ -134,6 +140,7 @@ public sealed class StateStore
             SessionsByNode = sessionsByNode.Commit(),
             Config = config.Commit(),
             TableIndexes = snapshot.TableIndexes.ToImmutableDictionary(),
+            FeedIndex = snapshot.Index,
         };
         Volatile.Write(ref _current, restored);
         FireAll(old);
@@ -159,6 +166,13 @@ public sealed class StateStore
 
     private void Publish(StateVersion next, IReadOnlyList<StateEvent> events)
     {
+        // A version names the last batch of events it includes, published right after it becomes
+        // current: a subscriber that reads Current can count on the batches up to there arriving.
+        if (events.Count > 0)
+        {
+            next = next with { FeedIndex = next.Index };
+        }
+
         Volatile.Write(ref _current, next);
         if (events.Count > 0)
         {

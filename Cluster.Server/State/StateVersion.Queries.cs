@@ -144,15 +144,36 @@ public sealed partial record StateVersion
         var result = new List<ServiceInstance>(nodes.Result.Count);
         foreach (var (node, service) in nodes.Result)
         {
-            var nodeKey = Lower(node.Name);
-            var checks = Checks.PrefixWatch(nodeKey + Sep).Entries
-                .Select(c => c.Value)
-                .Where(c => c.ServiceId.Length == 0 || c.ServiceId == service.Id)
-                .ToList();
-            result.Add(new ServiceInstance(node, service, checks));
+            result.Add(Instance(node, service));
         }
 
         return new(Floor(MaxIndex(Tables.Services, Tables.Nodes, Tables.Checks)), result, [.. nodes.Watches, Checks.Changed]);
+    }
+
+    /// <summary>A service on its node with the checks that decide its health: the node's own and the service's.</summary>
+    public ServiceInstance Instance(Node node, Service service)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(service);
+        var checks = Checks.PrefixWatch(Lower(node.Name) + Sep).Entries
+            .Select(c => c.Value)
+            .Where(c => c.ServiceId.Length == 0 || c.ServiceId == service.Id)
+            .ToList();
+        return new ServiceInstance(node, service, checks);
+    }
+
+    /// <summary>The instances of a service on one node (node key lower-case), with their checks.</summary>
+    public IEnumerable<ServiceInstance> InstancesOn(string serviceName, string nodeKey)
+    {
+        if (!Nodes.TryGet(nodeKey, out var node))
+        {
+            yield break;
+        }
+
+        foreach (var (_, service) in ServicesByName.PrefixWatch(Key(Lower(serviceName), nodeKey) + Sep).Entries)
+        {
+            yield return Instance(node, service);
+        }
     }
 
     public Read<IReadOnlyList<Session>> SessionList()

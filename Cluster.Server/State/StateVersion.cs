@@ -17,6 +17,9 @@ public sealed partial record StateVersion
     /// <summary>The Raft index of the last command applied.</summary>
     public ulong Index { get; init; }
 
+    /// <summary>The index of the change feed's last batch that this version includes (its events are published after it).</summary>
+    public ulong FeedIndex { get; init; }
+
     public RadixTree<KvEntry> Kvs { get; init; } = new();
 
     /// <summary>Deleted keys and the index they were deleted at, so a prefix's index never goes backwards.</summary>

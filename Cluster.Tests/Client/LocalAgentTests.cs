@@ -1,3 +1,5 @@
+using Cluster.Server.Query;
+using Cluster.Server.Streaming;
 using Cluster.Agent.Config;
 using Cluster.Agent.Local;
 using Cluster.Server.Core;
@@ -214,5 +216,14 @@ public sealed class LocalAgentTests : IAsyncDisposable
 
         public Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default) =>
             Down ? throw new NoLeaderException("No cluster leader") : Task.FromResult(CatalogReplies.ServiceInstances(Store.Current, service, tag));
+
+        public Task<QueryResult<T>> QueryAsync<T>(StateQuery<T> query, ReadOptions options, CancellationToken cancellationToken = default)
+        {
+            var read = query.Run(Store.Current);
+            return Task.FromResult(new QueryResult<T>(read.Index, read.Result, true, TimeSpan.Zero));
+        }
+
+        public IAsyncEnumerable<SubscribeEvent> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default) =>
+            Subscription.RunAsync(Store, SubscriptionTopic.Parse(request.Topic, request.Key), request.Index, cancellationToken);
     }
 }

@@ -8,9 +8,9 @@ namespace Cluster.Tests.Server;
 /// A store and the Raft index it is at: each helper applies one command at the next index with
 /// the harness's clock (<see cref="Now"/>, Unix ms), so tests read like a sequence of writes.
 /// </summary>
-internal sealed class StateStoreHarness
+public sealed class StateStoreHarness(int retainedBatches = EventFeed.DefaultRetained)
 {
-    public StateStore Store { get; } = new();
+    public StateStore Store { get; } = new(retainedBatches);
 
     public ulong Index { get; private set; }
 
