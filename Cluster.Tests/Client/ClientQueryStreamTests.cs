@@ -1,0 +1,161 @@
+using Cluster.Agent.Client;
+using Cluster.Contracts.State;
+using Cluster.Server.Core;
+using Cluster.Server.Query;
+using Cluster.Server.Streaming;
+using Cluster.Testing.Agent;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cluster.Tests.Client;
+
+/// <summary>
+/// A client node's typed reads and its Subscribe stream over gRPC, against three `cluster agent
+/// -server` processes: blocking queries that wake on a write, a subscription that carries on
+/// through a leadership transfer and through the SIGKILL of the very server it is attached to,
+/// resuming from its index there rather than starting over.
+/// </summary>
+public sealed class ClientQueryStreamTests : IAsyncLifetime
+{
+    /// <summary>A safety net for awaits that are due; never a synchronisation point.</summary>
+    private static readonly TimeSpan Due = TimeSpan.FromSeconds(60);
+
+    private AgentCluster _cluster = null!;
+    private ClientNode _client = null!;
+    private string _clientDir = "";
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await AgentCluster.StartAsync(3);
+        _clientDir = Path.Combine(Path.GetTempPath(), $"client-node-{Guid.NewGuid():N}");
+        _client = await ClientNode.StartAsync(
+            new ServerOptions
+            {
+                NodeName = "stream-client",
+                DataDirectory = _clientDir,
+                SerfLanPort = AgentProcess.FreePorts(1)[0],
+                RetryJoin = [.. _cluster.Servers.Select(s => s.LanAddress)],
+                RetryInterval = TimeSpan.FromSeconds(1),
+            },
+            NullLoggerFactory.Instance,
+            new Random(18));
+        using var cts = new CancellationTokenSource(Due);
+        while (_client.Pool.Servers.Count < 3)
+        {
+            await _client.Lan.Changed.WaitAsync(cts.Token);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _cluster.DisposeAsync();
+        Directory.Delete(_clientDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Blocking_reads_over_grpc_answer_at_once_then_hold_until_a_write_even_when_their_server_dies()
+    {
+        var (written, _) = await _client.ApplyAsync(Set("q/key", "v1"));
+        var now = await _client.QueryAsync(new KvGetQuery("q/key"), ReadOptions.Now);
+        Assert.Equal("v1", now.Result!.Value.ToStringUtf8());
+        Assert.Equal(written, now.Index);
+        Assert.True(now.KnownLeader);
+
+        var health = await _client.QueryAsync(new HealthServiceQuery("consul", []), new ReadOptions(Consistency: Consistency.Stale));
+        Assert.Equal(3, health.Result.Count);
+        Assert.Equal(["s1", "s2", "s3"], health.Result.Select(i => i.Node.Name).Order());
+        var listed = await _client.QueryAsync(new KvListQuery("q/"), new ReadOptions(Consistency: Consistency.Consistent));
+        Assert.Equal(["q/key"], listed.Result.Select(e => e.Key));
+
+        // Held on the server the client reads from, which is then killed: the read moves on and still wakes on the write.
+        var blocked = _client.QueryAsync(new KvGetQuery("q/key"), new ReadOptions(now.Index, TimeSpan.FromMinutes(2)));
+        var attached = ServerAt(_client.Pool.Servers[0]);
+        await attached.KillAsync();
+        var (rewritten, _) = await WriteAsync(Set("q/key", "v2"));
+        var woken = await blocked.WaitAsync(Due);
+        Assert.Equal("v2", woken.Result!.Value.ToStringUtf8());
+        Assert.True(woken.Index >= rewritten);
+    }
+
+    [Fact]
+    public async Task A_subscription_keeps_its_view_through_a_leader_change_and_the_death_of_its_server()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await _client.ApplyAsync(Set($"s/k{i}", "0"));
+        }
+
+        using var stop = new CancellationTokenSource();
+        await using var reader = _client.SubscribeAsync(new SubscribeRequest { Topic = SubscriptionTopic.Kv, Key = "s/" }, stop.Token).GetAsyncEnumerator(stop.Token);
+        var view = new SubscriptionView();
+        await UntilAsync(reader, view, v => v.Ready);
+        Assert.Equal(["s/k0", "s/k1", "s/k2", "s/k3", "s/k4"], view.Entries.Keys.Order());
+        var attached = ServerAt(_client.Pool.Servers[0]);
+
+        // Leadership moves to another server; the stream carries on with the next write.
+        var leader = await _cluster.LeaderAsync(Due);
+        using (var moved = await leader.Http.PostAsync("/v1/operator/raft/transfer-leader", null))
+        {
+            Assert.True(moved.IsSuccessStatusCode, await moved.Content.ReadAsStringAsync());
+        }
+
+        Assert.NotEqual(leader.Name, (await _cluster.LeaderAsync(Due)).Name);
+        await WriteAsync(Set("s/k1", "after-transfer"));
+        await UntilAsync(reader, view, v => Value(v, "s/k1") == "after-transfer");
+
+        // The server the stream is attached to dies; writes go on through the others.
+        await attached.KillAsync();
+        await WriteAsync(new Command { Kv = new KvOp { Verb = KvOp.Types.Verb.Delete, Key = "s/k0" } });
+        for (var i = 5; i < 10; i++)
+        {
+            await WriteAsync(Set($"s/k{i}", "after-kill"));
+        }
+
+        await UntilAsync(reader, view, v => Value(v, "s/k9") == "after-kill");
+        var expected = await _client.QueryAsync(new KvListQuery("s/"), new ReadOptions(Consistency: Consistency.Consistent));
+        Assert.Equal(
+            expected.Result.ToDictionary(e => e.Key, e => e.Value.ToStringUtf8()),
+            view.Entries.ToDictionary(e => e.Key, e => ((KvEntry)e.Value).Value.ToStringUtf8()));
+        Assert.Equal(1, view.Snapshots); // resumed on another server from its index: no second snapshot
+        await stop.CancelAsync();
+    }
+
+    private AgentProcess ServerAt(string rpcAddress)
+    {
+        var port = rpcAddress[(rpcAddress.LastIndexOf(':') + 1)..];
+        return _cluster.Servers.Single(s => s.Args.Contains($"-server-port={port}"));
+    }
+
+    /// <summary>A write through the client that retries while a leader is being elected (a KV set is idempotent).</summary>
+    private async Task<(ulong Index, CommandResult Result)> WriteAsync(Command command)
+    {
+        using var cts = new CancellationTokenSource(Due);
+        while (true)
+        {
+            try
+            {
+                return await _client.ApplyAsync(command.Clone(), cts.Token);
+            }
+            catch (Exception e) when (e is NoLeaderException or global::Grpc.Core.RpcException && !cts.IsCancellationRequested)
+            {
+                await _client.Lan.Changed.WaitAsync(TimeSpan.FromMilliseconds(250), cts.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private static Command Set(string key, string value) =>
+        new() { Kv = new KvOp { Verb = KvOp.Types.Verb.Set, Key = key, Value = ByteString.CopyFromUtf8(value) } };
+
+    private static string? Value(SubscriptionView view, string key) =>
+        view.Entries.TryGetValue(key, out var entry) ? ((KvEntry)entry).Value.ToStringUtf8() : null;
+
+    private static async Task UntilAsync(IAsyncEnumerator<SubscribeEvent> reader, SubscriptionView view, Func<SubscriptionView, bool> done)
+    {
+        while (!done(view))
+        {
+            Assert.True(await reader.MoveNextAsync().AsTask().WaitAsync(Due), "the stream ended");
+            view.Apply(reader.Current);
+        }
+    }
+}
