@@ -44,6 +44,9 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
 
     public IServerConnection Servers => this;
 
+    /// <summary>A client agent runs no Raft.</summary>
+    public Cluster.Raft.Server.RaftStats? RaftStats => null;
+
     public static Task<ClientNode> StartAsync(ServerOptions options, ILoggerFactory loggerFactory, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -83,6 +86,21 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
 
     public Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default) =>
         Call((c, o) => c.ServiceInstancesAsync(new ServiceInstancesRequest { Service = service, Tag = tag ?? "", Stale = consistency == Consistency.Stale }, o), idempotent: true, cancellationToken);
+
+    public async Task<bool> RenewSessionAsync(string id, CancellationToken cancellationToken = default) =>
+        (await Call((c, o) => c.RenewAsync(new RenewRequest { Id = id, Forward = true }, o), idempotent: true, cancellationToken).ConfigureAwait(false)).Found;
+
+    public async Task<string> LeaderAddressAsync(CancellationToken cancellationToken = default) =>
+        (await Call((c, o) => c.LeaderAsync(new LeaderRequest(), o), idempotent: true, cancellationToken).ConfigureAwait(false)).Address;
+
+    public Task<RaftConfigurationReply> RaftConfigurationAsync(Consistency consistency, CancellationToken cancellationToken = default) =>
+        Call((c, o) => c.RaftConfigurationAsync(new RaftConfigurationRequest { Stale = consistency == Consistency.Stale }, o), idempotent: true, cancellationToken);
+
+    public Task RemovePeerAsync(PeerRequest peer, CancellationToken cancellationToken = default) =>
+        Call((c, o) => c.RemovePeerAsync(peer, o), idempotent: false, cancellationToken);
+
+    public Task TransferLeaderAsync(PeerRequest peer, CancellationToken cancellationToken = default) =>
+        Call((c, o) => c.TransferLeaderAsync(peer, o), idempotent: false, cancellationToken);
 
     public async Task<QueryResult<T>> QueryAsync<T>(StateQuery<T> query, ReadOptions options, CancellationToken cancellationToken = default)
     {
@@ -139,13 +157,6 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
         }
     }
 
-    /// <summary>Forwards an HTTP request to a server; reads may be retried on another server, writes only if never sent.</summary>
-    public Task<HttpForwardReply> ForwardHttpAsync(HttpForward request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return Call((c, o) => c.HttpAsync(request, o), idempotent: request.Method is "GET" or "HEAD", cancellationToken);
-    }
-
     private async Task<TResponse> Call<TResponse>(Func<ServerRpc.ServerRpcClient, CallOptions, AsyncUnaryCall<TResponse>> call, bool idempotent, CancellationToken cancellationToken)
     {
         try
@@ -155,6 +166,10 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
         catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
         {
             throw new NoLeaderException(e.Status.Detail);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
+        {
+            throw new InvalidRequestException(e.Status.Detail);
         }
     }
 

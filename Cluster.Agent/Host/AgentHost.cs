@@ -61,7 +61,9 @@ public sealed partial class AgentHost : IAsyncDisposable
     public IAgentNode Node { get; }
 
     /// <summary>The server node (server agents only).</summary>
-    public ServerNode Server => Node as ServerNode ?? throw new InvalidOperationException("a client agent runs no server");
+    public ServerNode Server => _server ?? throw new InvalidOperationException("a client agent runs no server");
+
+    private ServerNode? _server;
 
     /// <summary>This agent's node in the datacenter's Akka cluster, formed from and downed by LAN gossip.</summary>
     public ActorNode Actors { get; }
@@ -81,9 +83,23 @@ public sealed partial class AgentHost : IAsyncDisposable
     public static async Task<AgentHost> StartAsync(AgentSettings settings, ILoggerFactory loggerFactory, CheckRunnerFactory? runners = null, Func<LocalAgent, Task>? configured = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        IAgentNode node = settings.IsServer
-            ? await ServerNode.StartAsync(settings.Server, loggerFactory)
-            : await ClientNode.StartAsync(settings.Server, loggerFactory);
+        // The one place that knows which kind of node this is: a server's DNS reads its own store,
+        // a client's asks a server (stale reads, as Consul's DNS default).
+        IAgentNode node;
+        Func<string, IDnsCatalog> dnsCatalog;
+        ServerNode? server = null;
+        if (settings.IsServer)
+        {
+            server = await ServerNode.StartAsync(settings.Server, loggerFactory);
+            node = server;
+            dnsCatalog = datacenter => new StoreDnsCatalog(server.Store, datacenter);
+        }
+        else
+        {
+            node = await ClientNode.StartAsync(settings.Server, loggerFactory);
+            dnsCatalog = datacenter => new RemoteDnsCatalog(node.Servers, datacenter);
+        }
+
         ActorNode actors;
         try
         {
@@ -124,7 +140,7 @@ public sealed partial class AgentHost : IAsyncDisposable
         try
         {
             await http.StartAsync(new IPEndPoint(settings.Client, settings.HttpPort), loggerFactory);
-            dns = StartDns(settings, node, loggerFactory);
+            dns = StartDns(settings, dnsCatalog, loggerFactory);
         }
         catch
         {
@@ -135,15 +151,11 @@ public sealed partial class AgentHost : IAsyncDisposable
             throw;
         }
 
-        if (node is ServerNode server)
+        if (server is not null && settings.Server.Bootstrap)
         {
-            server.HttpHandler = http.AnswerForwardedAsync;
-            if (settings.Server.Bootstrap)
-            {
-                // A lone server elects itself within one election timeout: wait for it, so that the
-                // agent is usable the moment it says it is running (bounded; clients retry anyway).
-                await WaitForLeaderAsync(server, TimeSpan.FromSeconds(10));
-            }
+            // A lone server elects itself within one election timeout: wait for it, so that the
+            // agent is usable the moment it says it is running (bounded; clients retry anyway).
+            await WaitForLeaderAsync(server, TimeSpan.FromSeconds(10));
         }
 
         if (configured is not null)
@@ -164,7 +176,7 @@ public sealed partial class AgentHost : IAsyncDisposable
         }
 
         agent.StartSync();
-        return new AgentHost(settings, loggerFactory, node, actors, agent, http) { _monitors = monitors, Dns = dns };
+        return new AgentHost(settings, loggerFactory, node, actors, agent, http) { _monitors = monitors, Dns = dns, _server = server };
     }
 
     /// <summary>
@@ -207,7 +219,7 @@ public sealed partial class AgentHost : IAsyncDisposable
     /// <summary>The Akka system name for a datacenter (datacenter names are already [a-z0-9_-]).</summary>
     public static string SystemNameOf(string datacenter) => $"mesh-{datacenter}";
 
-    private static DnsServer? StartDns(AgentSettings settings, IAgentNode node, ILoggerFactory loggerFactory)
+    private static DnsServer? StartDns(AgentSettings settings, Func<string, IDnsCatalog> catalogFor, ILoggerFactory loggerFactory)
     {
         if (settings.DnsPort < 0)
         {
@@ -219,11 +231,7 @@ public sealed partial class AgentHost : IAsyncDisposable
             Datacenter = settings.Server.Datacenter,
             NameServerAddress = settings.Server.AdvertiseAddress,
         };
-        // A server reads its own store; a client asks a server (stale reads, as Consul's DNS default).
-        IDnsCatalog catalog = node is ServerNode server
-            ? new StoreDnsCatalog(server.Store, options.Datacenter)
-            : new RemoteDnsCatalog(node.Servers, options.Datacenter);
-        var dns = new DnsServer(catalog, options, loggerFactory.CreateLogger("Cluster.Agent.Dns"));
+        var dns = new DnsServer(catalogFor(options.Datacenter), options, loggerFactory.CreateLogger("Cluster.Agent.Dns"));
         dns.Start(new IPEndPoint(settings.Client, settings.DnsPort));
         return dns;
     }

@@ -38,12 +38,6 @@ public sealed class ApiRequest(HttpContext http, string rest)
 
     public CancellationToken Aborted => Http.RequestAborted;
 
-    /// <summary>Where a client agent's forwarded request keeps the agent's node name.</summary>
-    public const string AgentNodeItem = "cluster.agent-node";
-
-    /// <summary>The client agent a forwarded request came through, or null when it came here directly.</summary>
-    public string? ForwardedBy => Http.Items.TryGetValue(AgentNodeItem, out var node) ? node as string : null;
-
     public bool Has(string name) => Http.Request.Query.ContainsKey(name);
 
     public string? Query(string name) => Http.Request.Query.TryGetValue(name, out var values) ? values.ToString() : null;

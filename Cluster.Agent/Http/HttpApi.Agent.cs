@@ -66,7 +66,7 @@ public sealed partial class HttpApi
     private async Task AgentSelfAsync(ApiRequest request)
     {
         var self = Node.Lan.Members.FirstOrDefault(m => m.Name == Node.Lan.Name);
-        var stats = (Node as ServerNode)?.Raft?.Stats;
+        var stats = Node.RaftStats;
         await request.WriteJsonAsync(new JsonObject
         {
             ["Config"] = new JsonObject

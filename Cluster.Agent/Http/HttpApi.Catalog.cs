@@ -15,20 +15,20 @@ public sealed partial class HttpApi
     {
         Map("PUT", "/v1/catalog/register", CatalogRegisterAsync);
         Map("PUT", "/v1/catalog/deregister", CatalogDeregisterAsync);
-        Map("GET", "/v1/catalog/datacenters", r => r.WriteJsonAsync(new[] { Datacenter }), onClient: "GET");
-        Map("GET", "/v1/catalog/nodes", CatalogNodesAsync, onClient: "GET");
-        Map("GET", "/v1/catalog/services", CatalogServicesAsync, onClient: "GET");
-        Map("GET", "/v1/catalog/service/*", CatalogServiceAsync, onClient: "GET");
-        Map("GET", "/v1/catalog/node/*", CatalogNodeAsync, onClient: "GET");
-        Map("GET", "/v1/catalog/node-services/*", CatalogNodeServicesAsync, onClient: "GET");
+        Map("GET", "/v1/catalog/datacenters", r => r.WriteJsonAsync(new[] { Datacenter }));
+        Map("GET", "/v1/catalog/nodes", CatalogNodesAsync);
+        Map("GET", "/v1/catalog/services", CatalogServicesAsync);
+        Map("GET", "/v1/catalog/service/*", CatalogServiceAsync);
+        Map("GET", "/v1/catalog/node/*", CatalogNodeAsync);
+        Map("GET", "/v1/catalog/node-services/*", CatalogNodeServicesAsync);
     }
 
     private void MapHealth()
     {
-        Map("GET", "/v1/health/node/*", r => ChecksAsync(r, new NodeChecksQuery(Required(r, "node name"))), onClient: "GET");
-        Map("GET", "/v1/health/checks/*", r => ChecksAsync(r, new ServiceChecksQuery(Required(r, "service name"))), onClient: "GET");
-        Map("GET", "/v1/health/state/*", HealthStateAsync, onClient: "GET");
-        Map("GET", "/v1/health/service/*", HealthServiceAsync, onClient: "GET");
+        Map("GET", "/v1/health/node/*", r => ChecksAsync(r, new NodeChecksQuery(Required(r, "node name"))));
+        Map("GET", "/v1/health/checks/*", r => ChecksAsync(r, new ServiceChecksQuery(Required(r, "service name"))));
+        Map("GET", "/v1/health/state/*", HealthStateAsync);
+        Map("GET", "/v1/health/service/*", HealthServiceAsync);
     }
 
     private static string Required(ApiRequest request, string what) =>
@@ -116,7 +116,7 @@ public sealed partial class HttpApi
     /// <summary>Applies a command; one the store refuses becomes a 400 with its reason (nothing was applied).</summary>
     private async Task<(ulong Index, CommandResult Result)> ApplyOrRefuseAsync(Command command, ApiRequest request)
     {
-        var (index, result) = await Server.ApplyAsync(command, request.Aborted);
+        var (index, result) = await Node.Servers.ApplyAsync(command, request.Aborted);
         if (result.Refused.Length > 0)
         {
             throw ApiException.BadRequest(result.Refused);

@@ -10,7 +10,7 @@ public sealed partial class HttpApi
     private void MapConfig()
     {
         Map("PUT", "/v1/config", ConfigWriteAsync);
-        Map("GET,DELETE", "/v1/config/*", ConfigReadOrDeleteAsync, onClient: "GET");
+        Map("GET,DELETE", "/v1/config/*", ConfigReadOrDeleteAsync);
     }
 
     private async Task ConfigWriteAsync(ApiRequest request)

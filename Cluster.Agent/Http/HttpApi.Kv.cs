@@ -19,7 +19,7 @@ public sealed partial class HttpApi
 
     private void MapKv()
     {
-        Map("GET,PUT,DELETE", "/v1/kv/*", KvAsync, onClient: "GET");
+        Map("GET,PUT,DELETE", "/v1/kv/*", KvAsync);
         Map("PUT", "/v1/txn", TxnAsync);
     }
 
@@ -163,7 +163,7 @@ public sealed partial class HttpApi
         }
 
         op.Value = ByteString.CopyFrom(await request.BodyAsync(MaxValueSize));
-        var (_, result) = await Server.ApplyAsync(new Command { Kv = op }, request.Aborted);
+        var (_, result) = await Node.Servers.ApplyAsync(new Command { Kv = op }, request.Aborted);
         if (result.Refused.Length > 0)
         {
             throw ApiException.BadRequest(result.Refused);
@@ -193,7 +193,7 @@ public sealed partial class HttpApi
             op.Index = request.QueryUInt64("cas");
         }
 
-        var (_, result) = await Server.ApplyAsync(new Command { Kv = op }, request.Aborted);
+        var (_, result) = await Node.Servers.ApplyAsync(new Command { Kv = op }, request.Aborted);
         await request.WriteJsonAsync(result.Ok);
     }
 
@@ -219,7 +219,7 @@ public sealed partial class HttpApi
         }
 
         // Read-only transactions go through the log too: one path, linearizable.
-        var (index, result) = await Server.ApplyAsync(new Command { Txn = txn }, request.Aborted);
+        var (index, result) = await Node.Servers.ApplyAsync(new Command { Txn = txn }, request.Aborted);
         request.SetIndex(index);
         var response = new JsonObject
         {

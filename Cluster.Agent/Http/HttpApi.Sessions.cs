@@ -14,9 +14,9 @@ public sealed partial class HttpApi
         Map("PUT", "/v1/session/create", SessionCreateAsync);
         Map("PUT", "/v1/session/destroy/*", SessionDestroyAsync);
         Map("PUT", "/v1/session/renew/*", SessionRenewAsync);
-        Map("GET", "/v1/session/info/*", r => SessionsAsync(r, new SessionInfoQuery(Required(r, "session id"))), onClient: "GET");
-        Map("GET", "/v1/session/node/*", r => SessionsAsync(r, new NodeSessionsQuery(Required(r, "node name"))), onClient: "GET");
-        Map("GET", "/v1/session/list", r => SessionsAsync(r, new SessionListQuery()), onClient: "GET");
+        Map("GET", "/v1/session/info/*", r => SessionsAsync(r, new SessionInfoQuery(Required(r, "session id"))));
+        Map("GET", "/v1/session/node/*", r => SessionsAsync(r, new NodeSessionsQuery(Required(r, "node name"))));
+        Map("GET", "/v1/session/list", r => SessionsAsync(r, new SessionListQuery()));
     }
 
     private async Task SessionCreateAsync(ApiRequest request)
@@ -27,7 +27,7 @@ public sealed partial class HttpApi
         {
             Id = Guid.NewGuid().ToString(),
             Name = Str(body, "Name"),
-            Node = Str(body, "Node", request.ForwardedBy ?? Agent.NodeName),
+            Node = Str(body, "Node", Agent.NodeName),
             Behavior = Str(body, "Behavior", "release"),
             LockDelayNs = LockDelay(body),
         };
@@ -104,20 +104,20 @@ public sealed partial class HttpApi
     private async Task SessionDestroyAsync(ApiRequest request)
     {
         var id = Required(request, "session id");
-        await Server.ApplyAsync(new Command { Session = new SessionOp { Verb = SessionOp.Types.Verb.Destroy, Session = new Session { Id = id } } }, request.Aborted);
+        await Node.Servers.ApplyAsync(new Command { Session = new SessionOp { Verb = SessionOp.Types.Verb.Destroy, Session = new Session { Id = id } } }, request.Aborted);
         await request.WriteJsonAsync(true);
     }
 
     private async Task SessionRenewAsync(ApiRequest request)
     {
         var id = Required(request, "session id");
-        if (!await Server.RenewSessionAsync(id, request.Aborted))
+        if (!await Node.Servers.RenewSessionAsync(id, request.Aborted))
         {
             throw ApiException.NotFound($"Session id '{id}' not found");
         }
 
-        var session = Store.Current.SessionGet(id).Result;
-        await request.WriteJsonAsync(new JsonArray(session is null ? [] : [ConsulJson.Session(session)]));
+        var sessions = await Node.Servers.QueryAsync(new SessionInfoQuery(id), new ReadOptions(Consistency: Consistency.Stale), request.Aborted);
+        await request.WriteJsonAsync(new JsonArray([.. sessions.Result.Select(s => (JsonNode)ConsulJson.Session(s))]));
     }
 
     private async Task SessionsAsync(ApiRequest request, SessionsQuery read)

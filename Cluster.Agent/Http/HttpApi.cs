@@ -2,7 +2,6 @@ using Cluster.Actors;
 using System.Net;
 using Cluster.Agent.Local;
 using Cluster.Server.Core;
-using Cluster.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -24,8 +23,9 @@ public sealed partial class HttpApi : IAsyncDisposable
     private WebApplication? _app;
 
     /// <summary>
-    /// A server agent answers every endpoint from its own store; a client agent answers
-    /// /v1/agent/ itself and forwards everything else to a server (see <c>HttpApi.Forward.cs</c>).
+    /// Server and client agents run the same handlers: what needs the servers goes through
+    /// <see cref="IAgentNode.Servers"/>, which a server answers from its own store and Raft and a
+    /// client agent over gRPC.
     /// </summary>
     public HttpApi(IAgentNode node, LocalAgent agent, ILoggerFactory loggerFactory)
     {
@@ -43,15 +43,10 @@ public sealed partial class HttpApi : IAsyncDisposable
 
     public IAgentNode Node { get; }
 
-    /// <summary>The server this API answers from (server agents only: a client forwards before any handler needs it).</summary>
-    public ServerNode Server => Node as ServerNode ?? throw new InvalidOperationException("a client agent has no local store");
-
     public LocalAgent Agent { get; }
 
     /// <summary>The agent's node in the datacenter's Akka cluster (<c>/v1/agent/actors</c>); null in hosts that run none.</summary>
     public ActorNode? Actors { get; set; }
-
-    public StateStore Store => Server.Store;
 
     public string Datacenter => Node.Datacenter;
 
@@ -88,19 +83,12 @@ public sealed partial class HttpApi : IAsyncDisposable
                 .OrderBy(r => r.Prefix)
                 .ThenByDescending(r => r.Path.Length)
                 .ToList();
-            var matched = candidates.FirstOrDefault(r => r.Methods.Contains(http.Request.Method));
-            if (!Node.IsServer && matched?.OnClient.Contains(http.Request.Method) != true)
-            {
-                // What a client agent cannot answer through Node.Servers goes to a server whole.
-                await ForwardAsync(http);
-                return;
-            }
-
             if (candidates.Count == 0)
             {
                 throw ApiException.NotFound($"Unknown path: {path}");
             }
 
+            var matched = candidates.FirstOrDefault(r => r.Methods.Contains(http.Request.Method));
             if (matched is null)
             {
                 var allowed = candidates.SelectMany(r => r.Methods).Distinct(StringComparer.Ordinal);
@@ -120,14 +108,23 @@ public sealed partial class HttpApi : IAsyncDisposable
             // Kestrel's own refusals while the body is read (over its size limit, cut short).
             await WriteErrorAsync(http, e.StatusCode, e.Message);
         }
+        catch (InvalidRequestException e)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, e.Message);
+        }
         catch (NoLeaderException e)
         {
             await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e.Message);
         }
+        catch (global::Grpc.Core.RpcException e)
+        {
+            // A client agent's call that no server answered.
+            await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e.Status.Detail);
+        }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (e is global::Grpc.Core.RpcException or Cluster.Raft.Server.NotLeaderException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is Cluster.Raft.Server.NotLeaderException or InvalidOperationException or TimeoutException)
         {
             await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, e.Message);
         }
@@ -183,17 +180,8 @@ public sealed partial class HttpApi : IAsyncDisposable
                 : handler(request);
         });
 
-    /// <summary>
-    /// Adds a route. <paramref name="onClient"/> names the methods a client agent answers itself
-    /// (everything under /v1/agent/, and reads, which go through <see cref="IServerConnection.QueryAsync"/>);
-    /// a client forwards the others to a server.
-    /// </summary>
-    private void Map(string methods, string path, Func<ApiRequest, Task> handler, string? onClient = null)
-    {
-        var all = methods.Split(',');
-        var local = path.StartsWith("/v1/agent/", StringComparison.Ordinal) ? all : onClient?.Split(',') ?? [];
-        _routes.Add(new Route(all, path.TrimEnd('*'), path.EndsWith('*'), handler, local));
-    }
+    private void Map(string methods, string path, Func<ApiRequest, Task> handler) =>
+        _routes.Add(new Route(methods.Split(','), path.TrimEnd('*'), path.EndsWith('*'), handler));
 
     public async ValueTask DisposeAsync()
     {
@@ -204,5 +192,5 @@ public sealed partial class HttpApi : IAsyncDisposable
         }
     }
 
-    private sealed record Route(string[] Methods, string Path, bool Prefix, Func<ApiRequest, Task> Handler, string[] OnClient);
+    private sealed record Route(string[] Methods, string Path, bool Prefix, Func<ApiRequest, Task> Handler);
 }

@@ -59,7 +59,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
     private readonly Dictionary<string, LocalService> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LocalCheck> _checks = new(StringComparer.Ordinal);
     private readonly AgentIdentity _node;
-    private readonly IServerConnection _servers;
+    private readonly ICatalogSync _servers;
     private readonly Func<int> _clusterSize;
     private readonly Func<string> _address;
     private readonly TimeProvider _time;
@@ -68,7 +68,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The agent of <paramref name="node"/>; <paramref name="clusterSize"/> says how many nodes are alive (the full-sync interval grows with it).</summary>
-    public LocalAgent(AgentIdentity node, IServerConnection servers, Func<int> clusterSize, Func<string> address, LocalAgentOptions options, TimeProvider time, Random random, ILogger logger)
+    public LocalAgent(AgentIdentity node, ICatalogSync servers, Func<int> clusterSize, Func<string> address, LocalAgentOptions options, TimeProvider time, Random random, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(node);
         _node = node;

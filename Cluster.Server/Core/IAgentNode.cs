@@ -1,4 +1,5 @@
 using Cluster.Gossip.Pool;
+using Cluster.Raft.Server;
 
 namespace Cluster.Server.Core;
 
@@ -17,4 +18,7 @@ public interface IAgentNode : IAsyncDisposable
     GossipPool Lan { get; }
 
     IServerConnection Servers { get; }
+
+    /// <summary>This node's Raft state for /v1/agent/self; null on a client agent, or before a server's Raft starts.</summary>
+    RaftStats? RaftStats { get; }
 }

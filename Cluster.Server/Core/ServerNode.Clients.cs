@@ -5,8 +5,8 @@ using Cluster.Contracts.State;
 namespace Cluster.Server.Core;
 
 /// <summary>
-/// What client agents ask of a server: their HTTP requests (answered by this server's own HTTP
-/// API), their node's catalog state for anti-entropy, and service instances for DNS.
+/// What agents ask of a server: their node's catalog state for anti-entropy and service
+/// instances for DNS (typed reads, subscriptions and operator calls are in the sibling files).
 /// </summary>
 public sealed partial class ServerNode : IServerConnection
 {
@@ -18,8 +18,7 @@ public sealed partial class ServerNode : IServerConnection
 
     public IServerConnection Servers => this;
 
-    /// <summary>Answers a forwarded HTTP request; set by the agent once its HTTP API exists.</summary>
-    public Func<HttpForward, CancellationToken, Task<HttpForwardReply>>? HttpHandler { get; set; }
+    public Cluster.Raft.Server.RaftStats? RaftStats => Raft?.Stats;
 
     public async Task<NodeStateReply> NodeStateAsync(string node, Consistency consistency, CancellationToken cancellationToken = default)
     {
@@ -33,18 +32,16 @@ public sealed partial class ServerNode : IServerConnection
         return CatalogReplies.ServiceInstances(Store.Current, service, tag);
     }
 
-    internal Task<HttpForwardReply> ServeHttpAsync(HttpForward request, ServerCallContext context) =>
-        HttpHandler is { } handler
-            ? handler(request, context.CancellationToken)
-            : throw new RpcException(new Status(StatusCode.Unavailable, "the server's HTTP API is not running yet"));
-
     internal Task<NodeStateReply> ServeNodeStateAsync(NodeStateRequest request, ServerCallContext context) =>
         Served(NodeStateAsync(request.Node, request.Stale ? Consistency.Stale : Consistency.Default, context.CancellationToken));
 
     internal Task<ServiceInstancesReply> ServeServiceInstancesAsync(ServiceInstancesRequest request, ServerCallContext context) =>
         Served(ServiceInstancesAsync(request.Service, request.Tag, request.Stale ? Consistency.Stale : Consistency.Default, context.CancellationToken));
 
-    /// <summary>No leader is a status the client can tell apart from an unreachable server.</summary>
+    /// <summary>
+    /// No leader is a status the client can tell apart from an unreachable server, and a refused
+    /// request one it must not retry elsewhere; the client turns them back into the same exceptions.
+    /// </summary>
     private static async Task<T> Served<T>(Task<T> read)
     {
         try
@@ -53,6 +50,15 @@ public sealed partial class ServerNode : IServerConnection
         }
         catch (NoLeaderException e)
         {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
+        }
+        catch (InvalidRequestException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+        catch (Exception e) when (e is InvalidOperationException or Cluster.Raft.Server.NotLeaderException)
+        {
+            // Raft refused here (this server is not the leader): an answer, not a transport failure.
             throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
         }
     }

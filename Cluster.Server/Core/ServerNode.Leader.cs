@@ -251,12 +251,12 @@ public sealed partial class ServerNode
 
     internal async Task<RenewReply> ServeRenewAsync(RenewRequest request, ServerCallContext context)
     {
-        if (Raft?.Stats?.Role != RaftRole.Leader)
+        if (!request.Forward && Raft?.Stats?.Role != RaftRole.Leader)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "not the leader"));
         }
 
-        return new RenewReply { Found = await RenewSessionAsync(request.Id, context.CancellationToken) };
+        return new RenewReply { Found = await Served(RenewSessionAsync(request.Id, context.CancellationToken)) };
     }
 
     private DateTimeOffset? NextSessionDeadline()

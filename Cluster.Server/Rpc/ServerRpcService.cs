@@ -13,11 +13,17 @@ internal sealed class ServerRpcService(ServerNode node) : ServerRpc.ServerRpcBas
 
     public override Task<RenewReply> Renew(RenewRequest request, ServerCallContext context) => node.ServeRenewAsync(request, context);
 
-    public override Task<HttpForwardReply> Http(HttpForward request, ServerCallContext context) => node.ServeHttpAsync(request, context);
-
     public override Task<NodeStateReply> NodeState(NodeStateRequest request, ServerCallContext context) => node.ServeNodeStateAsync(request, context);
 
     public override Task<ServiceInstancesReply> ServiceInstances(ServiceInstancesRequest request, ServerCallContext context) => node.ServeServiceInstancesAsync(request, context);
+
+    public override Task<LeaderReply> Leader(LeaderRequest request, ServerCallContext context) => node.ServeLeaderAsync(context);
+
+    public override Task<RaftConfigurationReply> RaftConfiguration(RaftConfigurationRequest request, ServerCallContext context) => node.ServeRaftConfigurationAsync(request, context);
+
+    public override Task<PeerReply> RemovePeer(PeerRequest request, ServerCallContext context) => node.ServeRemovePeerAsync(request, context);
+
+    public override Task<PeerReply> TransferLeader(PeerRequest request, ServerCallContext context) => node.ServeTransferLeaderAsync(request, context);
 
     public override Task<QueryReply> Query(QueryRequest request, ServerCallContext context) => node.ServeQueryAsync(request, context);
 

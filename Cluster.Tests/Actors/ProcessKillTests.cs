@@ -50,7 +50,7 @@ public sealed class ProcessKillTests : IAsyncLifetime
         {
             await KillScenarioAsync();
         }
-        catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
+        catch (Exception e) when (e is TimeoutException or ArgumentException or Xunit.Sdk.XunitException)
         {
             // The nodes' own logs (Akka's warnings) say why.
             throw new InvalidOperationException(e.Message + "\n" + string.Join("\n", _processes.Select((p, i) => $"--- node {i + 1} stderr ---\n{p.Stderr[Math.Max(0, p.Stderr.Length - 4000)..]}")), e);

@@ -109,6 +109,26 @@ public sealed class ClientAgentClusterTests : IAsyncLifetime
         await PutAsync(_cluster.Clients[0], "/v1/kv/through/client", "v1");
         Assert.Equal("v1", await GetAsync(_cluster.Clients[2], "/v1/kv/through/client?raw"));
 
+        // Status and operator endpoints answer on a client as on a server (through a server's RPC).
+        var client1 = _cluster.Clients[0];
+        Assert.Equal(await GetAsync(_cluster.Servers[0], "/v1/status/leader"), await GetAsync(client1, "/v1/status/leader"));
+        using (var peers = JsonDocument.Parse(await GetAsync(client1, "/v1/status/peers")))
+        {
+            Assert.Equal(3, peers.RootElement.GetArrayLength());
+        }
+
+        using (var raft = JsonDocument.Parse(await GetAsync(client1, "/v1/operator/raft/configuration")))
+        {
+            Assert.Equal(["s1", "s2", "s3"], raft.RootElement.GetProperty("Servers").EnumerateArray().Select(s => s.GetProperty("Node").GetString()).Order());
+            Assert.Single(raft.RootElement.GetProperty("Servers").EnumerateArray(), s => s.GetProperty("Leader").GetBoolean());
+        }
+
+        using (var unknown = await client1.Http.DeleteAsync("/v1/operator/raft/peer?address=127.0.0.1:1"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+            Assert.Contains("address \"127.0.0.1:1\" was not found in the Raft configuration", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         // A killed client's services go critical (its serfHealth fails in gossip).
         await _cluster.Clients[2].KillAsync();
         using (var down = await AgentWaits.UntilAsync(

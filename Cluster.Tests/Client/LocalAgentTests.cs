@@ -1,5 +1,3 @@
-using Cluster.Server.Query;
-using Cluster.Server.Streaming;
 using Cluster.Agent.Config;
 using Cluster.Agent.Local;
 using Cluster.Server.Core;
@@ -181,7 +179,7 @@ public sealed class LocalAgentTests : IAsyncDisposable
         Assert.Equal(TimeSpan.FromMinutes(multiple), LocalAgent.ScaledInterval(TimeSpan.FromMinutes(1), nodes));
 
     /// <summary>A real store at a growing index; "down" answers as servers without a leader do.</summary>
-    private sealed class StoreConnection : IServerConnection
+    private sealed class StoreConnection : ICatalogSync
     {
         private ulong _index;
 
@@ -213,17 +211,5 @@ public sealed class LocalAgentTests : IAsyncDisposable
 
         public Task<NodeStateReply> NodeStateAsync(string node, Consistency consistency, CancellationToken cancellationToken = default) =>
             Down ? throw new NoLeaderException("No cluster leader") : Task.FromResult(CatalogReplies.NodeState(Store.Current, node));
-
-        public Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default) =>
-            Down ? throw new NoLeaderException("No cluster leader") : Task.FromResult(CatalogReplies.ServiceInstances(Store.Current, service, tag));
-
-        public Task<QueryResult<T>> QueryAsync<T>(StateQuery<T> query, ReadOptions options, CancellationToken cancellationToken = default)
-        {
-            var read = query.Run(Store.Current);
-            return Task.FromResult(new QueryResult<T>(read.Index, read.Result, true, TimeSpan.Zero));
-        }
-
-        public IAsyncEnumerable<SubscribeEvent> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default) =>
-            Subscription.RunAsync(Store, SubscriptionTopic.Parse(request.Topic, request.Key), request.Index, cancellationToken);
     }
 }
