@@ -193,177 +193,111 @@ public sealed partial class LocalAgent
         }
     }
 
-    /// <summary>Reads the catalog's view of this node and marks every difference out of sync.</summary>
+    /// <summary>Reads the catalog's view of this node and marks every difference out of sync (<see cref="AntiEntropy.Compare"/>).</summary>
     private async Task SyncFullAsync(CancellationToken cancellationToken)
     {
         var remote = await _servers.NodeStateAsync(NodeName, Consistency.Default, cancellationToken);
         lock (_gate)
         {
-            _nodeInSync = remote.Node is { } node && node.Address == _address() && node.Id == _node.NodeId;
-            var remoteServices = remote.Services.ToDictionary(s => s.Id, StringComparer.Ordinal);
-            foreach (var (id, service) in remoteServices)
+            var marks = AntiEntropy.Compare(Self(), SyncServices(), SyncChecks(), remote);
+            _nodeInSync = marks.NodeInSync;
+            foreach (var (id, mark) in marks.Services)
             {
-                if (_node.IsServer && id == "consul")
-                {
-                    continue; // the leader owns the servers' consul service
-                }
-
-                if (!_services.TryGetValue(id, out var local))
-                {
-                    _services[id] = new LocalService(service, LocalSource.Api, InSync: false, Deleted: true);
-                }
-                else if (!local.Deleted)
-                {
-                    _services[id] = local with { InSync = SameService(local.Service, service) };
-                }
-            }
-
-            foreach (var (id, local) in _services.ToList())
-            {
-                if (!remoteServices.ContainsKey(id))
-                {
-                    if (local.Deleted)
-                    {
-                        _services.Remove(id);
-                    }
-                    else
-                    {
-                        _services[id] = local with { InSync = false };
-                    }
-                }
-            }
-
-            var remoteChecks = remote.Checks.ToDictionary(c => c.Id, StringComparer.Ordinal);
-            foreach (var (id, check) in remoteChecks)
-            {
-                if (id == ServerNode.SerfCheckId)
-                {
-                    continue; // the leader owns serfHealth
-                }
-
-                if (!_checks.TryGetValue(id, out var local))
-                {
-                    _checks[id] = new LocalCheck(check, new Cluster.Agent.Config.CheckDefinition { Name = check.Name }, LocalSource.Api, InSync: false, Deleted: true, CriticalSince: null);
-                }
-                else if (!local.Deleted)
-                {
-                    _checks[id] = local with { InSync = SameCheck(local.Check, check) };
-                }
-            }
-
-            foreach (var (id, local) in _checks.ToList())
-            {
-                if (!remoteChecks.ContainsKey(id))
-                {
-                    if (local.Deleted)
-                    {
-                        _checks.Remove(id);
-                    }
-                    else
-                    {
-                        _checks[id] = local with { InSync = false };
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>Pushes every out-of-sync entry: removals first, then services with their checks, then lone checks.</summary>
-    private async Task SyncChangesAsync(CancellationToken cancellationToken)
-    {
-        List<(string Id, LocalService Local)> services;
-        List<(string Id, LocalCheck Local)> checks;
-        bool nodeInSync;
-        lock (_gate)
-        {
-            services = [.. _services.Where(s => !s.Value.InSync).Select(s => (s.Key, s.Value))];
-            checks = [.. _checks.Where(c => !c.Value.InSync).Select(c => (c.Key, c.Value))];
-            nodeInSync = _nodeInSync;
-        }
-
-        if (!nodeInSync)
-        {
-            await SendAsync(new Command { Register = NewRegister(skipNode: false) }, cancellationToken);
-            lock (_gate)
-            {
-                _nodeInSync = true;
-            }
-        }
-
-        await ConcurrentlyAsync(services.Where(s => s.Local.Deleted), async (entry, token) =>
-        {
-            var (id, local) = entry;
-            await SendAsync(new Command { Deregister = new Deregister { Node = NodeName, ServiceId = id } }, token);
-            lock (_gate)
-            {
-                if (_services.TryGetValue(id, out var now) && ReferenceEquals(now, local))
+                if (mark == SyncMark.Forget)
                 {
                     _services.Remove(id);
                 }
+                else
+                {
+                    _services[id] = mark == SyncMark.RemoveRemote
+                        ? new LocalService(remote.Services.First(s => s.Id == id), LocalSource.Api, InSync: false, Deleted: true)
+                        : _services[id] with { InSync = mark == SyncMark.InSync };
+                }
             }
-        }, cancellationToken);
 
-        await ConcurrentlyAsync(checks.Where(c => c.Local.Deleted), async (entry, token) =>
-        {
-            var (id, local) = entry;
-            await SendAsync(new Command { Deregister = new Deregister { Node = NodeName, CheckId = id } }, token);
-            lock (_gate)
+            foreach (var (id, mark) in marks.Checks)
             {
-                if (_checks.TryGetValue(id, out var now) && ReferenceEquals(now, local))
+                if (mark == SyncMark.Forget)
                 {
                     _checks.Remove(id);
                 }
-            }
-        }, cancellationToken);
-
-        var sentChecks = new HashSet<string>(StringComparer.Ordinal);
-        await ConcurrentlyAsync(services.Where(s => !s.Local.Deleted), async (entry, token) =>
-        {
-            // A service goes with all its checks, so the catalog never shows it without them.
-            var (id, local) = entry;
-            var register = NewRegister(skipNode: true);
-            register.Service = local.Service.Clone();
-            List<(string Id, LocalCheck Local)> own;
-            lock (_gate)
-            {
-                own = [.. _checks.Where(c => !c.Value.Deleted && c.Value.Check.ServiceId == id).Select(c => (c.Key, c.Value))];
-            }
-
-            register.Checks.Add(own.Select(c => c.Local.Check.Clone()));
-            await SendAsync(new Command { Register = register }, token);
-            lock (_gate)
-            {
-                if (_services.TryGetValue(id, out var now) && ReferenceEquals(now, local))
+                else
                 {
-                    _services[id] = local with { InSync = true };
+                    _checks[id] = mark == SyncMark.RemoveRemote
+                        ? RemoteOnly(remote.Checks.First(c => c.Id == id))
+                        : _checks[id] with { InSync = mark == SyncMark.InSync };
                 }
+            }
+        }
+    }
 
-                foreach (var (checkId, check) in own)
+    private static LocalCheck RemoteOnly(Check check) =>
+        new(check, new Cluster.Agent.Config.CheckDefinition { Name = check.Name }, LocalSource.Api, InSync: false, Deleted: true, CriticalSince: null);
+
+    /// <summary>Pushes every out-of-sync entry as <see cref="AntiEntropy.Plan"/> orders it; an entry changed meanwhile stays out of sync.</summary>
+    private async Task SyncChangesAsync(CancellationToken cancellationToken)
+    {
+        Dictionary<string, LocalService> services;
+        Dictionary<string, LocalCheck> checks;
+        SyncPlan plan;
+        lock (_gate)
+        {
+            services = new(_services, StringComparer.Ordinal);
+            checks = new(_checks, StringComparer.Ordinal);
+            plan = AntiEntropy.Plan(Self(), _nodeInSync, SyncServices(), SyncChecks());
+        }
+
+        foreach (var step in plan.Steps)
+        {
+            await ConcurrentlyAsync(step, async (write, token) =>
+            {
+                await SendAsync(write.Command, token);
+                lock (_gate)
                 {
-                    sentChecks.Add(checkId);
-                    if (_checks.TryGetValue(checkId, out var current) && ReferenceEquals(current, check))
+                    if (ReferenceEquals(write, plan.Node))
                     {
-                        _checks[checkId] = check with { InSync = true };
+                        _nodeInSync = true;
+                    }
+
+                    // Settled only if unchanged since the plan: a newer change has its own turn coming.
+                    foreach (var id in write.Services)
+                    {
+                        Settle(_services, id, services[id], s => s.Deleted, s => s with { InSync = true });
+                    }
+
+                    foreach (var id in write.Checks)
+                    {
+                        Settle(_checks, id, checks[id], c => c.Deleted, c => c with { InSync = true });
                     }
                 }
-            }
-        }, cancellationToken);
-
-        await ConcurrentlyAsync(checks.Where(c => !c.Local.Deleted && !sentChecks.Contains(c.Id)), async (entry, token) =>
-        {
-            var (id, local) = entry;
-            var register = NewRegister(skipNode: true);
-            register.Checks.Add(local.Check.Clone());
-            await SendAsync(new Command { Register = register }, token);
-            lock (_gate)
-            {
-                if (_checks.TryGetValue(id, out var now) && ReferenceEquals(now, local))
-                {
-                    _checks[id] = local with { InSync = true };
-                }
-            }
-        }, cancellationToken);
+            }, cancellationToken);
+        }
     }
+
+    /// <summary>A written entry: a removal is forgotten, a registration marked in sync, if it is still what was written.</summary>
+    private static void Settle<T>(Dictionary<string, T> entries, string id, T written, Func<T, bool> deleted, Func<T, T> inSync)
+        where T : class
+    {
+        if (entries.TryGetValue(id, out var now) && ReferenceEquals(now, written))
+        {
+            if (deleted(now))
+            {
+                entries.Remove(id);
+            }
+            else
+            {
+                entries[id] = inSync(now);
+            }
+        }
+    }
+
+    private SyncNode Self() => new(NodeName, _node.NodeId, _node.Datacenter, _address(), _node.IsServer);
+
+    private Dictionary<string, SyncEntry<Service>> SyncServices() =>
+        _services.ToDictionary(s => s.Key, s => new SyncEntry<Service>(s.Value.Service, s.Value.InSync, s.Value.Deleted), StringComparer.Ordinal);
+
+    private Dictionary<string, SyncEntry<Check>> SyncChecks() =>
+        _checks.ToDictionary(c => c.Key, c => new SyncEntry<Check>(c.Value.Check, c.Value.InSync, c.Value.Deleted), StringComparer.Ordinal);
 
     /// <summary>
     /// Sends up to <see cref="SyncConcurrency"/> writes at once: the leader batches concurrent
@@ -383,35 +317,6 @@ public sealed partial class LocalAgent
             // The store refused it (validation): retrying cannot help; say so and leave it be.
             LogSyncRefused(_logger, result.Refused);
         }
-    }
-
-    private Register NewRegister(bool skipNode)
-    {
-        var address = _address();
-        var node = new Node { Id = _node.NodeId, Name = NodeName, Address = address, Datacenter = _node.Datacenter };
-        node.TaggedAddresses["lan"] = address;
-        node.TaggedAddresses["wan"] = address;
-        return new Register { Node = node, SkipNodeUpdate = skipNode };
-    }
-
-    private bool SameService(Service local, Service remote)
-    {
-        var a = local.Clone();
-        var b = remote.Clone();
-        a.Node = b.Node = NodeName;
-        a.CreateIndex = a.ModifyIndex = b.CreateIndex = b.ModifyIndex = 0;
-        return a.Equals(b);
-    }
-
-    private bool SameCheck(Check local, Check remote)
-    {
-        var a = local.Clone();
-        var b = remote.Clone();
-        a.Node = b.Node = NodeName;
-        a.CreateIndex = a.ModifyIndex = b.CreateIndex = b.ModifyIndex = 0;
-        a.ServiceTags.Clear();
-        b.ServiceTags.Clear();
-        return a.Equals(b);
     }
 
     private async Task StopSyncAsync()

@@ -6,7 +6,7 @@ using Cluster.Contracts.State;
 using Cluster.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Cluster.Tests.Client;
+namespace Cluster.Tests.Local;
 
 /// <summary>
 /// The agent's local state and anti-entropy against a real state store (standing in for the

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Cluster.Agent.Local;
 
-namespace Cluster.Tests.Client;
+namespace Cluster.Tests.Local;
 
 /// <summary>API registrations kept in the data directory across restarts.</summary>
 public sealed class RegistrationStoreTests : IDisposable
