@@ -1,9 +1,9 @@
+using System.Collections.Immutable;
+using Cluster.Server.Leader;
 using Cluster.Contracts;
-using Cluster.Gossip.Wire;
 using Cluster.Server.Rpc;
 using Grpc.Core;
 using Cluster.Raft.Core;
-using Cluster.Server.State;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +20,7 @@ public sealed partial class ServerNode
     public const string SerfCheckId = "serfHealth";
 
     private readonly Dictionary<string, DateTimeOffset> _sessionDeadlines = new(StringComparer.Ordinal);
-    private readonly Dictionary<ulong, DateTimeOffset> _failedSince = [];
+    private ImmutableDictionary<ulong, DateTimeOffset> _failedSince = ImmutableDictionary<ulong, DateTimeOffset>.Empty;
     private readonly Queue<(DateTimeOffset At, ulong Index)> _indexHistory = new();
 
     private async Task LeaderLoopAsync(CancellationToken cancellationToken)
@@ -73,121 +73,34 @@ public sealed partial class ServerNode
         }
     }
 
+    /// <summary>One Raft membership change per pass, as <see cref="RaftReconcile"/> decides it.</summary>
     private async Task ReconcileRaftAsync(CancellationToken cancellationToken)
     {
         var raft = Raft!;
         var stats = await raft.StatsNowAsync(cancellationToken);
-        var conf = stats.Configuration;
-        var servers = ServerMembers();
-        var now = Options.Time.GetUtcNow();
-        foreach (var server in servers.Where(s => s.Status == MemberStatus.Alive))
+        var servers = ServerMembers().Select(s => new ServerView(s.Name, s.RaftId, s.RpcAddress, s.Status)).ToList();
+        var (change, failedSince) = RaftReconcile.Next(stats.Configuration, servers, RaftId, _failedSince, Options.Time.GetUtcNow(), Options.DeadServerGrace);
+        _failedSince = failedSince;
+        switch (change)
         {
-            _failedSince.Remove(server.RaftId);
-            if (!conf.IsVoter(server.RaftId))
-            {
-                LogAddingServer(_logger, server.Name);
-                await raft.AddServerAsync(server.RaftId, server.RpcAddress, voter: true, cancellationToken);
-                return; // one change at a time; the next pass sees the new configuration
-            }
-        }
-
-        var members = conf.Voters.Concat(conf.NonVoters).Where(id => id != RaftId).ToList();
-        foreach (var id in members)
-        {
-            var gossip = servers.FirstOrDefault(s => s.RaftId == id);
-            var left = gossip?.Status == MemberStatus.Left;
-            var failed = gossip is null || gossip.Status == MemberStatus.Dead;
-            if (!left && !failed)
-            {
-                continue;
-            }
-
-            if (failed)
-            {
-                if (!_failedSince.TryGetValue(id, out var since))
-                {
-                    _failedSince[id] = now;
-                    continue;
-                }
-
-                if (now - since < Options.DeadServerGrace)
-                {
-                    continue;
-                }
-            }
-
-            // Never below quorum: the healthy voters left must still be a majority of the smaller configuration.
-            var votersAfter = conf.Voters.Count(v => v != id);
-            var healthyAfter = conf.Voters.Count(v => v != id && (v == RaftId || servers.Any(s => s.RaftId == v && s.Status == MemberStatus.Alive)));
-            if (conf.IsVoter(id) && healthyAfter < (votersAfter / 2) + 1)
-            {
-                continue;
-            }
-
-            LogRemovingServer(_logger, id, left ? "left" : "failed");
-            await raft.RemoveServerAsync(id, cancellationToken);
-            _failedSince.Remove(id);
-            return;
+            case AddVoter add:
+                LogAddingServer(_logger, add.Name);
+                await raft.AddServerAsync(add.Id, add.Address, voter: true, cancellationToken);
+                break;
+            case RemoveServer remove:
+                LogRemovingServer(_logger, remove.Id, remove.Reason);
+                await raft.RemoveServerAsync(remove.Id, cancellationToken);
+                break;
         }
     }
 
-    /// <summary>Every gossip member is a catalog node with a serfHealth check that says whether gossip sees it alive.</summary>
+    /// <summary>Applies the commands <see cref="CatalogReconcile"/> plans from gossip and the catalog.</summary>
     private async Task ReconcileCatalogAsync(CancellationToken cancellationToken)
     {
-        var state = Store.Current;
-        var members = Lan.Members;
-        foreach (var member in members)
+        var commands = CatalogReconcile.Plan(Store.Current, Lan.Members, Options.Datacenter, Options.Time.GetUtcNow() - _lanStarted, Options.GossipConvergence);
+        foreach (var command in commands)
         {
-            if (member.Tags.GetValueOrDefault("dc") is { } dc && dc != Options.Datacenter)
-            {
-                continue;
-            }
-
-            var nodeKey = StateVersion.Lower(member.Name);
-            if (member.Status == MemberStatus.Left)
-            {
-                if (state.Nodes.TryGet(nodeKey, out _))
-                {
-                    await ApplyAsync(new Command { Deregister = new Deregister { Node = member.Name } }, cancellationToken);
-                }
-
-                continue;
-            }
-
-            var alive = member.Status is MemberStatus.Alive or MemberStatus.Suspect;
-            var address = member.Address[..member.Address.LastIndexOf(':')];
-            var status = alive ? "passing" : "critical";
-            var output = alive ? "Agent alive and reachable" : "Agent not live or unreachable";
-            state.Nodes.TryGet(nodeKey, out var node);
-            state.Checks.TryGet(StateVersion.Key(nodeKey, SerfCheckId), out var check);
-            var isServer = member.Tags.GetValueOrDefault("role") == "consul";
-            var hasService = !isServer || state.Services.TryGet(StateVersion.Key(nodeKey, "consul"), out _);
-            if (node is not null && node.Address == address && check?.Status == status && hasService)
-            {
-                continue;
-            }
-
-            var register = new Register
-            {
-                Node = new Contracts.State.Node { Name = member.Name, Address = address, Datacenter = Options.Datacenter, Id = member.Tags.GetValueOrDefault("id") ?? "" },
-                SkipNodeUpdate = node is not null && node.Address == address,
-                Service = isServer ? new Service { Id = "consul", Name = "consul", Port = int.TryParse(member.Tags.GetValueOrDefault("port"), System.Globalization.CultureInfo.InvariantCulture, out var port) ? port : 8300 } : null,
-            };
-            if (node is not null)
-            {
-                register.Node.Meta.Add(node.Meta);
-                register.Node.TaggedAddresses.Add(node.TaggedAddresses);
-            }
-
-            register.Checks.Add(new Check { Id = SerfCheckId, Name = "Serf Health Status", Status = status, Output = output, Type = "" });
-            await ApplyAsync(new Command { Register = register }, cancellationToken);
-        }
-
-        // Nodes gossip reaped (see ReapRule for why "unknown" alone is not enough).
-        var serfChecks = state.Checks.PrefixWatch("").Entries.Select(e => e.Value).Where(c => c.Id == SerfCheckId).Select(c => (c.Node, c.Status));
-        foreach (var node in ReapRule.Reaped(serfChecks, members.Select(m => m.Name), Options.Time.GetUtcNow() - _lanStarted, Options.GossipConvergence))
-        {
-            await ApplyAsync(new Command { Deregister = new Deregister { Node = node } }, cancellationToken);
+            await ApplyAsync(command, cancellationToken);
         }
     }
 

@@ -1,6 +1,6 @@
-using Cluster.Server.Core;
+using Cluster.Server.Leader;
 
-namespace Cluster.Tests.Server;
+namespace Cluster.Tests.Leader;
 
 public sealed class ReapRuleTests
 {

@@ -1,4 +1,4 @@
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Leader;
 
 /// <summary>
 /// Which catalog nodes the leader deregisters because gossip reaped them: nodes with a serfHealth
