@@ -7,6 +7,7 @@ using Cluster.Actors.Serialization;
 using Cluster.Actors.Sharding;
 using AkkaAddress = Akka.Actor.Address;
 using AkkaCluster = Akka.Cluster.Cluster;
+using Cluster.Primitives;
 
 namespace Cluster.Actors;
 
@@ -28,7 +29,7 @@ public sealed class ActorNode : IAsyncDisposable
     private readonly SemaphoreSlim _wake;
     private readonly Task _driver;
     private Incarnation _current;
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChangeSignal _changed = new();
     private int _incarnations;
 
     private ActorNode(ActorNodeOptions options, IPoolView pool, Func<ActorSystem, NodeDirectory, Task> started, SemaphoreSlim wake, NodeDirectory directory, Incarnation first)
@@ -59,7 +60,7 @@ public sealed class ActorNode : IAsyncDisposable
     /// reachability change and restart, so a caller waiting for the cluster to reach a state
     /// re-checks exactly when it may have.
     /// </summary>
-    public Task Changed => Volatile.Read(ref _changed).Task;
+    public Task Changed => _changed.Next;
 
     /// <summary>The current incarnation's view of the cluster (read from Akka's cluster state; <see cref="Changed"/> says when to read again).</summary>
     public ActorNodeStatus Status()
@@ -155,7 +156,7 @@ public sealed class ActorNode : IAsyncDisposable
                 current.Cluster.Down(address);
             }
 
-            Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            _changed.Fire();
 
             // Wake on a pool change, an Akka membership change, or (while not yet settled) the settle deadline.
             var wait = !current.JoinRequested ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(5);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Cluster.Primitives;
 
 namespace Cluster.Agent.Checks;
 
@@ -11,7 +12,7 @@ namespace Cluster.Agent.Checks;
 public sealed class AliasCheckMonitor : CheckMonitor
 {
     private const int RetriesBeforeBackoff = 3;
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(1);
+    private static readonly Backoff RetryBackoff = new(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
 
     private readonly IAliasSource _source;
     private readonly TimeProvider _time;
@@ -97,17 +98,9 @@ public sealed class AliasCheckMonitor : CheckMonitor
         }
     }
 
-    private static TimeSpan Backoff(int failures)
-    {
-        if (failures <= RetriesBeforeBackoff)
-        {
-            return TimeSpan.Zero;
-        }
-
-        var exponent = Math.Min(failures - RetriesBeforeBackoff, 6);
-        var delay = TimeSpan.FromSeconds(1 << exponent);
-        return delay < MaxBackoff ? delay : MaxBackoff;
-    }
+    /// <summary>Consul's alias backoff: a few retries at once, then 2 s doubling up to a minute.</summary>
+    private static TimeSpan Backoff(int failures) =>
+        failures <= RetriesBeforeBackoff ? TimeSpan.Zero : RetryBackoff.After(failures - RetriesBeforeBackoff);
 
     /// <summary>False when stopped during the wait.</summary>
     private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stop)

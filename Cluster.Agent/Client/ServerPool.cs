@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Cluster.Contracts;
+using Cluster.Primitives;
 using Cluster.Gossip.Wire;
 using Cluster.Gossip.Pool;
 using Cluster.Server.Core;

@@ -1,3 +1,4 @@
+using Cluster.Primitives;
 using Cluster.Server.Core;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
@@ -27,7 +28,7 @@ public sealed partial class LocalAgent
     private long _syncs;
     private long _writes;
     private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _turned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChangeSignal _turned = new();
 
     /// <summary>Complete while the loop waits for work with its timer set (so a test may move the clock), renewed when it wakes.</summary>
     internal Task Idle => Volatile.Read(ref _idle).Task;
@@ -36,7 +37,7 @@ public sealed partial class LocalAgent
     internal Task SettledAsync() => AwaitSyncAsync(CancellationToken.None);
 
     /// <summary>Completes when the loop next finishes a sync attempt.</summary>
-    internal Task Turned => Volatile.Read(ref _turned).Task;
+    internal Task Turned => _turned.Next;
 
     /// <summary>Starts anti-entropy: a full sync at once, then on every change and periodically.</summary>
     public void StartSync() => _syncLoop = Task.Run(() => SyncLoopAsync(_stopping.Token));
@@ -164,7 +165,7 @@ public sealed partial class LocalAgent
                     nextFull = _time.GetUtcNow() + Options.RetryInterval;
                 }
 
-                Interlocked.Exchange(ref _turned, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                _turned.Fire();
                 lock (_gate)
                 {
                     _synced = Math.Max(_synced, generation);

@@ -1,4 +1,5 @@
 using Cluster.Agent.Config;
+using Cluster.Primitives;
 using Cluster.Server.Core;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
@@ -65,7 +66,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly ILogger _logger;
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChangeSignal _changed = new();
 
     /// <summary>The agent of <paramref name="node"/>; <paramref name="clusterSize"/> says how many nodes are alive (the full-sync interval grows with it).</summary>
     public LocalAgent(AgentIdentity node, ICatalogSync servers, Func<int> clusterSize, Func<string> address, LocalAgentOptions options, TimeProvider time, Random random, ILogger logger)
@@ -98,7 +99,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
         {
             lock (_gate)
             {
-                return _changed.Task;
+                return _changed.Next;
             }
         }
     }
@@ -344,8 +345,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
     private void ChangedLocked()
     {
         Version++;
-        _changed.TrySetResult();
-        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _changed.Fire();
         RequestSyncLocked();
     }
 

@@ -5,6 +5,7 @@ using Cluster.Gossip.Core;
 using Cluster.Gossip.Security;
 using Cluster.Gossip.Wire;
 using Google.Protobuf;
+using Cluster.Primitives;
 
 namespace Cluster.Gossip.Transport;
 
@@ -34,7 +35,7 @@ public sealed class GossipHost : IAsyncDisposable
     private readonly List<MembershipEvent> _events = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly Dictionary<ulong, QueryCollector> _collectors = [];
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChangeSignal _changed = new();
 
     private GossipHost(GossipOptions options, PacketCodec codec, TimeProvider time, Random random, UdpClient udp, TcpListener tcp)
     {
@@ -52,7 +53,7 @@ public sealed class GossipHost : IAsyncDisposable
     /// Completes after the member next handles anything (a packet, a timer, a call). Take it, look
     /// at the state, then await it: a waiter never misses a change and never polls.
     /// </summary>
-    public Task Changed => Volatile.Read(ref _changed).Task;
+    public Task Changed => _changed.Next;
 
     public long DroppedPackets => _codec.Dropped;
 
@@ -232,7 +233,7 @@ public sealed class GossipHost : IAsyncDisposable
 
         Deliver(queries, userEvents, answers);
 
-        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        _changed.Fire();
 
         if (wake && _wake.CurrentCount == 0)
         {

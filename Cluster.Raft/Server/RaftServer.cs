@@ -4,6 +4,7 @@ using Cluster.Raft.Transport;
 using Cluster.Raft.Wire;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
+using Cluster.Primitives;
 
 namespace Cluster.Raft.Server;
 
@@ -39,7 +40,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private long _proposalCount;
     private DateTimeOffset? _lastContact;
     private volatile RaftStats? _stats;
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChangeSignal _changed = new();
 
     // The core's clock: tick n is due at _epoch + n × _tickLength on the monotonic clock, and the
     // loop catches the core up before every input (RaftNode.TickTo), so a pause cannot leave its
@@ -72,7 +73,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     /// Completes when the loop finishes its next turn (state may have changed). Take it, look at
     /// the state, then await it: a waiter never misses a change and never polls.
     /// </summary>
-    public Task Changed => Volatile.Read(ref _changed).Task;
+    public Task Changed => _changed.Next;
 
     /// <summary>The latest view, refreshed every loop turn (null before start).</summary>
     public RaftStats? Stats => _stats;
@@ -605,7 +606,7 @@ public sealed class RaftServer : IRaftInbox, IAsyncDisposable
     private void PublishStats()
     {
         _stats = BuildStats();
-        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        _changed.Fire();
     }
 
     private void FailProposalsThrough(ulong index)

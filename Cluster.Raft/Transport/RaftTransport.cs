@@ -5,6 +5,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using RaftGrpc = Cluster.Raft.Wire.Raft;
+using Cluster.Primitives;
 
 namespace Cluster.Raft.Transport;
 
@@ -339,9 +340,7 @@ public sealed class RaftTransport : IAsyncDisposable
                         owner._logger.StreamBroke(id, address, exception.Message);
                     }
 
-                    var backoff = TimeSpan.FromTicks(Math.Min(
-                        owner._options.ReconnectMaxBackoff.Ticks,
-                        owner._options.ReconnectMinBackoff.Ticks * (1L << Math.Min(failures - 1, 20))));
+                    var backoff = new Backoff(owner._options.ReconnectMinBackoff, owner._options.ReconnectMaxBackoff).After(failures);
                     try
                     {
                         await Task.Delay(backoff, owner._time, stop);

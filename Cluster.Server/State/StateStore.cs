@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Cluster.Contracts.State;
 using Google.Protobuf;
+using Cluster.Primitives;
 
 namespace Cluster.Server.State;
 
@@ -15,7 +16,7 @@ public sealed class StateStore
     // of that empty table waits on, so stores sharing one would wake each other's readers, and
     // once any of them had written there every read of an empty table would return a fired watch.
     private StateVersion _current = new();
-    private TaskCompletionSource _applied = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChangeSignal _applied = new();
 
     public StateVersion Current => Volatile.Read(ref _current);
 
@@ -28,7 +29,7 @@ public sealed class StateStore
     public EventFeed Events { get; }
 
     /// <summary>Completes when the next command has been applied (take it before looking at <see cref="Current"/>).</summary>
-    public Task Applied => Volatile.Read(ref _applied).Task;
+    public Task Applied => _applied.Next;
 
     /// <summary>Applies a command at <paramref name="index"/>. A refused command or failed transaction changes nothing except the index.</summary>
     public CommandResult Apply(ulong index, Command command)
@@ -145,8 +146,7 @@ public sealed class StateStore
         Volatile.Write(ref _current, restored);
         FireAll(old);
         Events.PublishRestore(snapshot.Index);
-        Volatile.Read(ref _applied).TrySetResult();
-        Volatile.Write(ref _applied, new(TaskCreationOptions.RunContinuationsAsynchronously));
+        _applied.Fire();
     }
 
     /// <summary>A restore replaces every tree wholesale; waking every reader of the old one is what a replaced root means.</summary>
@@ -179,8 +179,7 @@ public sealed class StateStore
             Events.Publish(next.Index, events);
         }
 
-        var applied = Interlocked.Exchange(ref _applied, new(TaskCreationOptions.RunContinuationsAsynchronously));
-        applied.TrySetResult();
+        _applied.Fire();
     }
 
     private static CommandResult Execute(StateWriter writer, Command command)

@@ -1,4 +1,4 @@
-namespace Cluster.Contracts;
+namespace Cluster.Primitives;
 
 /// <summary>
 /// Exponential backoff: the delay after the n-th failure in a row, doubling from
