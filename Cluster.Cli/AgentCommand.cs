@@ -2,7 +2,7 @@ using System.Net;
 using Cluster.Agent.Config;
 using Cluster.Agent.Host;
 using Cluster.Agent.Local;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Cli;

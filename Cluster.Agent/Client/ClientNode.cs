@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using Cluster.Gossip.Pool;
 using Cluster.Server.Query;
 using Grpc.Core;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 

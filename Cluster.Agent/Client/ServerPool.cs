@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using Cluster.Primitives;
 using Cluster.Gossip.Wire;
 using Cluster.Gossip.Pool;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Contracts.State;
 using Grpc.Core;
 

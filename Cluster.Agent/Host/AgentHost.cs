@@ -1,4 +1,4 @@
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using System.Net;
 using System.Runtime.InteropServices;
 using Cluster.Actors;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cluster.Contracts;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Microsoft.AspNetCore.Http;
 
 namespace Cluster.Agent.Http;

@@ -5,7 +5,7 @@ using Cluster.Agent.Config;
 using Cluster.Agent.Local;
 using Cluster.Gossip.Core;
 using Cluster.Gossip.Wire;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using static Cluster.Agent.Http.JsonFields;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours

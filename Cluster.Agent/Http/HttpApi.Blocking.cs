@@ -3,7 +3,7 @@ using Cluster.Server.Query;
 namespace Cluster.Agent.Http;
 
 /// <summary>
-/// Reads (Consul's ?index, ?wait, ?stale, ?consistent) go to <see cref="Cluster.Server.Core.IServerConnection.QueryAsync"/>:
+/// Reads (Consul's ?index, ?wait, ?stale, ?consistent) go to <see cref="Cluster.Server.Nodes.IServerConnection.QueryAsync"/>:
 /// a server answers from its own store, a client agent asks a server over gRPC, and either way the
 /// server holds a blocking read until its index moves. The answer's meta becomes X-Consul-Index
 /// and the leader headers.

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Cluster.Contracts.State;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 
 #pragma warning disable CA1507 // JSON field names that happen to match member names are Consul's, not ours
 

@@ -1,7 +1,7 @@
 using Cluster.Server.Query;
 using System.Text.Json.Nodes;
 using Cluster.Contracts.State;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using static Cluster.Agent.Http.JsonFields;
 
 namespace Cluster.Agent.Http;

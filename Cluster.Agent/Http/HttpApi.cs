@@ -1,7 +1,7 @@
 using Cluster.Actors;
 using System.Net;
 using Cluster.Agent.Local;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,6 +1,6 @@
 using Cluster.Agent.Checks;
 using Cluster.Agent.Config;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 
 namespace Cluster.Agent.Local;
 

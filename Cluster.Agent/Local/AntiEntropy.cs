@@ -1,5 +1,5 @@
 using Cluster.Contracts.State;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 
 namespace Cluster.Agent.Local;
 

@@ -1,7 +1,7 @@
 using Cluster.Agent.Host;
 using Cluster.Contracts;
 using Cluster.Agent.Config;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Agent.Http;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;

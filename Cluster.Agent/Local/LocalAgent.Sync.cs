@@ -1,5 +1,5 @@
 using Cluster.Primitives;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,6 @@
 using Cluster.Agent.Config;
 using Cluster.Primitives;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 

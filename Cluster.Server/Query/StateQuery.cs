@@ -13,7 +13,7 @@ public interface IWireQuery
 /// <summary>
 /// One typed read of the state: how a server answers it from a <see cref="StateVersion"/>, and how
 /// it travels to a server and back (<see cref="QueryRequest"/> / <see cref="QueryReply"/>). The
-/// HTTP API asks these of <see cref="Core.IServerConnection"/>, which a server answers from its
+/// HTTP API asks these of <see cref="Nodes.IServerConnection"/>, which a server answers from its
 /// store and a client agent over gRPC, so both run the same handlers.
 /// </summary>
 public abstract record StateQuery<T> : IWireQuery

@@ -1,4 +1,4 @@
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Contracts.State;
 using Grpc.Core;
 

@@ -1,6 +1,6 @@
 using Cluster.Agent.Client;
 using Cluster.Contracts.State;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Server.Query;
 using Cluster.Server.Streaming;
 using Cluster.Testing.Agent;

@@ -1,6 +1,6 @@
 using Cluster.Agent.Config;
 using Cluster.Agent.Local;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Server.State;
 using Cluster.Contracts.State;
 using Cluster.Testing;

@@ -5,7 +5,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cluster.Agent.Host;
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cluster.Tests.Server;

@@ -1,4 +1,4 @@
-using Cluster.Server.Core;
+using Cluster.Server.Nodes;
 using Cluster.Server.State;
 using Cluster.Contracts.State;
 using Google.Protobuf;

@@ -4,7 +4,7 @@ using Cluster.Raft.Core;
 using Cluster.Raft.Server;
 using Grpc.Core;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>Raft's membership as operators see it (/v1/status, /v1/operator/raft), for this server's agent and, over RPC, client agents.</summary>
 public sealed partial class ServerNode

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>What a server node needs to run (the agent builds it from flags and files).</summary>
 public sealed record ServerOptions

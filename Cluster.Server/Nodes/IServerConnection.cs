@@ -1,7 +1,7 @@
 using Cluster.Contracts.State;
 using Cluster.Server.Query;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>
 /// What an agent (its HTTP API, local state and DNS) needs from the servers. A server answers from its own

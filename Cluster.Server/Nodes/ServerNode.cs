@@ -12,7 +12,7 @@ using Cluster.Server.State;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>How fresh a read must be (Consul's consistency modes).</summary>
 public enum Consistency

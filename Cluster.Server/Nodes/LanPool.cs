@@ -2,7 +2,7 @@ using System.Net;
 using Cluster.Gossip.Pool;
 using Cluster.Gossip.Security;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>
 /// A node's LAN gossip pool, server or client: bound where the options say, its keyring from

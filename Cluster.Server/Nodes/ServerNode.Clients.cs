@@ -2,7 +2,7 @@ using Grpc.Core;
 using Cluster.Server.State;
 using Cluster.Contracts.State;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>
 /// What agents ask of a server: their node's catalog state for anti-entropy and service

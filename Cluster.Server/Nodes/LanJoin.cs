@@ -1,6 +1,6 @@
 using Cluster.Gossip.Pool;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>-retry-join: tries the addresses until one answers, backing off from 1 s up to the retry interval.</summary>
 public static class LanJoin

@@ -1,6 +1,6 @@
 using Grpc.Core;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>What a failed call tells about whether its request reached the other side.</summary>
 public static class RpcOutcome

@@ -4,7 +4,7 @@ using Cluster.Server.Rpc;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>Joining the LAN pool and starting Raft: bootstrap once the expected servers are seen, or wait to be added.</summary>
 public sealed partial class ServerNode

@@ -3,7 +3,7 @@ using Cluster.Server.State;
 using Cluster.Contracts.State;
 using Google.Protobuf;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>The FSM: decodes each committed entry as a <see cref="Command"/> and applies it to the store.</summary>
 public sealed class ServerStateMachine(StateStore store) : IStateMachine

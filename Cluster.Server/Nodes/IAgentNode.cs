@@ -1,7 +1,7 @@
 using Cluster.Gossip.Pool;
 using Cluster.Raft.Server;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>The node an agent runs on, server or client: its identity, its LAN pool and its way to the servers.</summary>
 public interface IAgentNode : IAsyncDisposable

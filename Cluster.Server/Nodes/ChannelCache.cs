@@ -1,7 +1,7 @@
 using Cluster.Contracts.State;
 using Grpc.Net.Client;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>
 /// One gRPC channel per server address ("host:port"), made on first use and kept (each holds its

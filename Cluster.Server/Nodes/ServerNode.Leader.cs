@@ -7,7 +7,7 @@ using Cluster.Raft.Core;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>
 /// The leader's duties, run by whichever server leads: keep Raft's membership in step with gossip

@@ -4,7 +4,7 @@ using Cluster.Server.State;
 using Cluster.Server.Streaming;
 using Grpc.Core;
 
-namespace Cluster.Server.Core;
+namespace Cluster.Server.Nodes;
 
 /// <summary>
 /// Reads answered from this server's store: typed blocking queries (Consul's ?index and ?wait)
