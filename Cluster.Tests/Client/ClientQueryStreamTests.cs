@@ -121,6 +121,26 @@ public sealed class ClientQueryStreamTests : IAsyncLifetime
         await stop.CancelAsync();
     }
 
+    [Fact]
+    public async Task A_health_watch_on_the_client_yields_the_whole_service_after_each_change()
+    {
+        using var stop = new CancellationTokenSource();
+        await using var watch = new SubscriptionWatches(_client).WatchHealthAsync("api", stop.Token).GetAsyncEnumerator(stop.Token);
+        Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Due));
+        Assert.Empty(watch.Current.Entries);
+
+        var register = new Register { Node = new Node { Name = "s1" }, SkipNodeUpdate = true, Service = new Service { Id = "api-1", Name = "api", Port = 9000 } };
+        register.Checks.Add(new Check { Id = "api-1-alive", Name = "alive", Status = "critical", ServiceId = "api-1" });
+        var (index, _) = await WriteAsync(new Command { Register = register });
+        Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(Due));
+        var instance = Assert.Single(watch.Current.Entries);
+        Assert.Equal(index, watch.Current.Index);
+        Assert.Equal(("s1", "api-1"), (instance.Node.Name, instance.Service.Id));
+        Assert.Contains(instance.Checks, c => c.Id == "api-1-alive" && c.Status == "critical");
+        Assert.Contains(instance.Checks, c => c.Id == "serfHealth"); // the node's own checks count too
+        await stop.CancelAsync();
+    }
+
     private AgentProcess ServerAt(string rpcAddress)
     {
         var port = rpcAddress[(rpcAddress.LastIndexOf(':') + 1)..];
