@@ -1,4 +1,3 @@
-using Cluster.Primitives;
 using Cluster.Server.Nodes;
 using Cluster.Contracts.State;
 using Microsoft.Extensions.Logging;
@@ -6,193 +5,39 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.Agent.Local;
 
 /// <summary>
-/// Anti-entropy. One loop pushes out-of-sync entries as soon as a change asks for it, and every
-/// full-sync interval (scaled with the cluster, staggered) reads the catalog's view of this node
-/// and marks whatever differs: entries the agent does not know are removed, entries it knows are
-/// registered again. A failed sync is retried soon; every change wakes the loop at once.
+/// Anti-entropy's two steps over local state, run by <see cref="AntiEntropyLoop"/>: a full sync
+/// reads the catalog's view of this node and marks whatever differs (<see cref="AntiEntropy.Compare"/>);
+/// a push sends what is out of sync (<see cref="AntiEntropy.Plan"/>).
 /// </summary>
 public sealed partial class LocalAgent
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly List<(long Generation, TaskCompletionSource Done)> _waiters = [];
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _syncLoop = Task.CompletedTask;
-    private bool _fullRequested = true;
     private bool _nodeInSync;
-    private long _requested;
-    private long _synced;
+    private long _writes;
 
     /// <summary>Completed syncs and how many writes they sent (for tests and benchmarks).</summary>
-    public (long Syncs, long Writes) SyncStats => (Interlocked.Read(ref _syncs), Interlocked.Read(ref _writes));
-
-    private long _syncs;
-    private long _writes;
-    private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ChangeSignal _turned = new();
+    public (long Syncs, long Writes) SyncStats => (_sync.Syncs, Interlocked.Read(ref _writes));
 
     /// <summary>Complete while the loop waits for work with its timer set (so a test may move the clock), renewed when it wakes.</summary>
-    internal Task Idle => Volatile.Read(ref _idle).Task;
+    internal Task Idle => _sync.Idle;
 
     /// <summary>Completes once a sync attempt has covered every local change made so far.</summary>
-    internal Task SettledAsync() => AwaitSyncAsync(CancellationToken.None);
+    internal Task SettledAsync() => _sync.AwaitSyncAsync(CancellationToken.None);
 
     /// <summary>Completes when the loop next finishes a sync attempt.</summary>
-    internal Task Turned => _turned.Next;
+    internal Task Turned => _sync.Turned;
 
     /// <summary>Starts anti-entropy: a full sync at once, then on every change and periodically.</summary>
-    public void StartSync() => _syncLoop = Task.Run(() => SyncLoopAsync(_stopping.Token));
+    public void StartSync() => _sync.Start();
 
     /// <summary>Compare with the catalog at the next turn (e.g. when servers come back).</summary>
-    public void TriggerFullSync()
-    {
-        lock (_gate)
-        {
-            _fullRequested = true;
-            RequestSyncLocked();
-        }
-    }
+    public void TriggerFullSync() => _sync.RequestFull();
 
-    /// <summary>The full-sync interval for a cluster of <paramref name="nodes"/>: Consul's scale, one more step per doubling beyond 128.</summary>
-    public static TimeSpan ScaledInterval(TimeSpan interval, int nodes)
-    {
-        const int threshold = 128;
-        if (nodes <= threshold)
-        {
-            return interval;
-        }
+    /// <summary>The full-sync interval for a cluster of <paramref name="nodes"/> (<see cref="AntiEntropyLoop.ScaledInterval"/>).</summary>
+    public static TimeSpan ScaledInterval(TimeSpan interval, int nodes) => AntiEntropyLoop.ScaledInterval(interval, nodes);
 
-        var multiplier = Math.Ceiling(Math.Log2(nodes) - Math.Log2(threshold)) + 1.0;
-        return interval * multiplier;
-    }
+    private void RequestSyncLocked() => _sync.Request();
 
-    private void RequestSyncLocked()
-    {
-        _requested++;
-        _wake.TrySetResult();
-    }
-
-    /// <summary>Waits (bounded) for a sync that includes every change made so far; its failure is not the caller's.</summary>
-    private async Task AwaitSyncAsync(CancellationToken cancellationToken)
-    {
-        TaskCompletionSource done;
-        lock (_gate)
-        {
-            if (_synced >= _requested || _syncLoop.IsCompleted)
-            {
-                return;
-            }
-
-            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((_requested, done));
-        }
-
-        try
-        {
-            await done.Task.WaitAsync(Options.RegisterWait, _time, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            // Local state holds the change; anti-entropy keeps trying.
-        }
-    }
-
-    private TimeSpan NextFullDelay()
-    {
-        var scaled = ScaledInterval(Options.SyncInterval, _clusterSize());
-        lock (_random)
-        {
-            // Staggered: a random point in [interval/2, interval*1.5), so agents started together spread out.
-            return TimeSpan.FromMilliseconds(Math.Ceiling(((scaled / 2) + (scaled * _random.NextDouble())).TotalMilliseconds));
-        }
-    }
-
-    private async Task SyncLoopAsync(CancellationToken cancellationToken)
-    {
-        var nextFull = _time.GetUtcNow();
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                Task wake;
-                lock (_gate)
-                {
-                    wake = _synced < _requested || _fullRequested ? Task.CompletedTask : _wake.Task;
-                }
-
-                // Timers count whole milliseconds (a shorter delay completes at once), so anything closer is due now.
-                var due = nextFull - _time.GetUtcNow();
-                if (due >= TimeSpan.FromMilliseconds(1) && !wake.IsCompleted)
-                {
-                    var timer = Task.Delay(due, _time, cancellationToken);
-                    _idle.TrySetResult();
-                    await Task.WhenAny(wake, timer);
-                    Volatile.Write(ref _idle, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-                }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                long generation;
-                bool full;
-                lock (_gate)
-                {
-                    generation = _requested;
-                    full = _fullRequested || nextFull - _time.GetUtcNow() < TimeSpan.FromMilliseconds(1);
-                    _fullRequested = false;
-                    if (_wake.Task.IsCompleted)
-                    {
-                        _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    }
-                }
-
-                try
-                {
-                    if (full)
-                    {
-                        await SyncFullAsync(cancellationToken);
-                        nextFull = _time.GetUtcNow() + NextFullDelay();
-                    }
-
-                    await SyncChangesAsync(cancellationToken);
-                    Interlocked.Increment(ref _syncs);
-                }
-                catch (Exception e) when (e is NoLeaderException or global::Grpc.Core.RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
-                {
-                    LogSyncFailed(_logger, e.Message);
-                    lock (_gate)
-                    {
-                        _fullRequested = false;
-                    }
-
-                    nextFull = _time.GetUtcNow() + Options.RetryInterval;
-                }
-
-                _turned.Fire();
-                lock (_gate)
-                {
-                    _synced = Math.Max(_synced, generation);
-                    foreach (var waiter in _waiters.Where(w => w.Generation <= generation).ToList())
-                    {
-                        waiter.Done.TrySetResult();
-                        _waiters.Remove(waiter);
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                foreach (var waiter in _waiters)
-                {
-                    waiter.Done.TrySetResult();
-                }
-
-                _waiters.Clear();
-            }
-        }
-    }
+    private Task AwaitSyncAsync(CancellationToken cancellationToken) => _sync.AwaitSyncAsync(cancellationToken);
 
     /// <summary>Reads the catalog's view of this node and marks every difference out of sync (<see cref="AntiEntropy.Compare"/>).</summary>
     private async Task SyncFullAsync(CancellationToken cancellationToken)
@@ -319,23 +164,6 @@ public sealed partial class LocalAgent
             LogSyncRefused(_logger, result.Refused);
         }
     }
-
-    private async Task StopSyncAsync()
-    {
-        await _stopping.CancelAsync();
-        try
-        {
-            await _syncLoop.WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        _stopping.Dispose();
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "anti-entropy sync failed, retrying: {Reason}")]
-    private static partial void LogSyncFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the catalog refused this agent's registration: {Reason}")]
     private static partial void LogSyncRefused(ILogger logger, string reason);

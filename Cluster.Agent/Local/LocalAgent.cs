@@ -61,12 +61,11 @@ public sealed partial class LocalAgent : IAsyncDisposable
     private readonly Dictionary<string, LocalCheck> _checks = new(StringComparer.Ordinal);
     private readonly AgentIdentity _node;
     private readonly ICatalogSync _servers;
-    private readonly Func<int> _clusterSize;
     private readonly Func<string> _address;
     private readonly TimeProvider _time;
-    private readonly Random _random;
     private readonly ILogger _logger;
     private readonly ChangeSignal _changed = new();
+    private readonly AntiEntropyLoop _sync;
 
     /// <summary>The agent of <paramref name="node"/>; <paramref name="clusterSize"/> says how many nodes are alive (the full-sync interval grows with it).</summary>
     public LocalAgent(AgentIdentity node, ICatalogSync servers, Func<int> clusterSize, Func<string> address, LocalAgentOptions options, TimeProvider time, Random random, ILogger logger)
@@ -74,12 +73,11 @@ public sealed partial class LocalAgent : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(node);
         _node = node;
         _servers = servers;
-        _clusterSize = clusterSize;
         _address = address;
         Options = options;
         _time = time;
-        _random = random;
         _logger = logger;
+        _sync = new AntiEntropyLoop(SyncFullAsync, SyncChangesAsync, options, clusterSize, time, random, logger);
     }
 
     public LocalAgentOptions Options { get; }
@@ -351,7 +349,7 @@ public sealed partial class LocalAgent : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopSyncAsync();
+        await _sync.DisposeAsync();
         lock (_gate)
         {
             foreach (var id in _checks.Keys.ToList())
