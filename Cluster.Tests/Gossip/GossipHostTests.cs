@@ -7,6 +7,7 @@ using Cluster.Gossip.Wire;
 namespace Cluster.Tests.Gossip;
 
 /// <summary>Gossip members on real UDP and TCP sockets on loopback, encrypted, with fast timers.</summary>
+[Trait("Category", "Integration")]
 public sealed class GossipHostTests : IAsyncLifetime
 {
     private static readonly byte[] Key = Keyring.ParseKey(Keyring.GenerateKey());

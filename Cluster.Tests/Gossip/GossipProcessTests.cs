@@ -9,6 +9,7 @@ namespace Cluster.Tests.Gossip;
 /// a SIGKILLed member is declared failed by all the others, a frozen-and-thawed (slow)
 /// member never is, and keys rotate across the pool without a restart.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class GossipProcessTests : IAsyncLifetime
 {
     private const int ProbeMs = 500;

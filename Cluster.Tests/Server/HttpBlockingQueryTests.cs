@@ -8,6 +8,7 @@ namespace Cluster.Tests.Server;
 /// in flight while the test writes; every assertion holds whichever of the two reaches the server
 /// first, so nothing here depends on timing except the ?wait bound itself.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class HttpBlockingQueryTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
