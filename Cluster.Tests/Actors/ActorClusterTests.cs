@@ -8,6 +8,7 @@ namespace Cluster.Tests.Actors;
 /// and a node that leaves has its entities answer again on the survivors and return when it is back.
 /// </summary>
 [Collection(FailureDetectionCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ActorClusterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -9,6 +9,7 @@ namespace Cluster.Tests.Actors;
 /// once gossip declares it failed, and comes back as a new member when restarted; a client that
 /// stops gracefully leaves both. At every step each survivor's gossip pool and Akka agree.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class AgentActorClusterTests : IAsyncLifetime
 {
     private const int Alive = 1;

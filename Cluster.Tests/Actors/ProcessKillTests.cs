@@ -14,6 +14,7 @@ namespace Cluster.Tests.Actors;
 /// Akka agree on who is gone.
 /// </summary>
 [Collection(FailureDetectionCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ProcessKillTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);

@@ -82,6 +82,7 @@ public sealed class HttpOptionsTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Category", "Integration")] // runs the built CLI as a dotnet process; the rest of the class is in-process
     public async Task The_executable_talks_to_the_agent_as_a_user_runs_it()
     {
         _agent.Answer("GET", "/v1/kv/greeting", """[{"Key":"greeting","Value":"aGVsbG8="}]""");

@@ -4,6 +4,7 @@ using Cluster.Testing;
 namespace Cluster.Tests.Cli;
 
 /// <summary>The `cluster` executable, run as a user runs it.</summary>
+[Trait("Category", "Integration")]
 public sealed class KeygenTests
 {
     private static async Task<(int Exit, string Stdout, string Stderr)> ClusterAsync(params string[] args) =>

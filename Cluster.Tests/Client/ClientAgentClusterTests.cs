@@ -12,6 +12,7 @@ namespace Cluster.Tests.Client;
 /// commands start them: the clients join through gossip, find the servers, serve the HTTP API
 /// (agent endpoints locally, the rest through a server), and keep the catalog true.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ClientAgentClusterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -15,6 +15,7 @@ namespace Cluster.Tests.Client;
 /// through a leadership transfer and through the SIGKILL of the very server it is attached to,
 /// resuming from its index there rather than starting over.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ClientQueryStreamTests : IAsyncLifetime
 {
     /// <summary>A safety net for awaits that are due; never a synchronisation point.</summary>

@@ -59,6 +59,7 @@ public sealed class DnsAgentFixture : IAsyncLifetime
 }
 
 /// <summary>dig (BIND's, from Debian's dnsutils) against the DNS interface of a real agent, over UDP and TCP.</summary>
+[Trait("Category", "Integration")]
 public sealed class DnsDigTests(DnsAgentFixture fixture) : IClassFixture<DnsAgentFixture>
 {
     private readonly AgentProcess _agent = fixture.Agent;

@@ -7,6 +7,7 @@ using Cluster.Gossip.Wire;
 namespace Cluster.Tests.Gossip;
 
 /// <summary>Gossip members on real UDP and TCP sockets on loopback, encrypted, with fast timers.</summary>
+[Trait("Category", "Integration")]
 public sealed class GossipHostTests : IAsyncLifetime
 {
     private static readonly byte[] Key = Keyring.ParseKey(Keyring.GenerateKey());
@@ -40,16 +41,15 @@ public sealed class GossipHostTests : IAsyncLifetime
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds, re-checking whenever any member handled something (bounded).</summary>
-    private async Task<TimeSpan> EventuallyAsync(Func<bool> condition, TimeSpan limit)
+    private async Task EventuallyAsync(Func<bool> condition, TimeSpan limit)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var deadline = new CancellationTokenSource(limit);
         while (true)
         {
             var changed = _hosts.Select(h => h.Changed).ToList(); // taken before the check: no change is missed
             if (condition())
             {
-                return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                return;
             }
 
             await Task.WhenAny(changed).WaitAsync(deadline.Token);
@@ -57,7 +57,7 @@ public sealed class GossipHostTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Members_meet_over_encrypted_udp_and_tcp_and_a_killed_one_is_declared_failed_within_the_model()
+    public async Task Members_meet_over_encrypted_udp_and_tcp_and_a_killed_one_is_declared_failed_by_all()
     {
         var hosts = Enumerable.Range(0, 5).Select(i => Start($"m{i}", Key)).ToList();
         foreach (var host in hosts.Skip(1))
@@ -76,10 +76,9 @@ public sealed class GossipHostTests : IAsyncLifetime
         hosts.Remove(victim);
         _hosts.Remove(victim);
         await victim.DisposeAsync(); // the process is gone: no leave message
-        var options = Fast("x", "x");
-        var model = (options.ProbeInterval * 2) + (options.ProbeInterval * (4 * Math.Log10(5 + 1))) + (options.GossipInterval * Math.Ceiling(Math.Log2(5)));
-        var took = await EventuallyAsync(() => hosts.All(h => h.Find("m3")?.Status == MemberStatus.Dead), TimeSpan.FromSeconds(30));
-        Assert.True(took <= model * 2, $"all knew after {took}; the model is {model}"); // twice the model: real timers on a busy 2-core CI machine
+        // Every other member declares it dead (30 s is only the safety net). How fast is the model's
+        // bound, checked on virtual time in GossipSimulationTests, not on this machine's clock.
+        await EventuallyAsync(() => hosts.All(h => h.Find("m3")?.Status == MemberStatus.Dead), TimeSpan.FromSeconds(30));
         Assert.DoesNotContain(hosts.SelectMany(h => h.TakeEvents()), e => e.Kind == MembershipEventKind.Failed && e.Member.Name != "m3");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Cluster.Gossip.Security;
 using Cluster.Testing.Gossip;
@@ -7,9 +6,10 @@ namespace Cluster.Tests.Gossip;
 
 /// <summary>
 /// Pool members as separate processes on loopback (real UDP and TCP, AES-GCM, keyring files):
-/// a SIGKILLed member is declared failed by all within the model, a frozen-and-thawed (slow)
+/// a SIGKILLed member is declared failed by all the others, a frozen-and-thawed (slow)
 /// member never is, and keys rotate across the pool without a restart.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class GossipProcessTests : IAsyncLifetime
 {
     private const int ProbeMs = 500;
@@ -27,13 +27,6 @@ public sealed class GossipProcessTests : IAsyncLifetime
         }
 
         Directory.Delete(_directory, recursive: true);
-    }
-
-    /// <summary>memberlist's model (as in docs/benchmarks.md): a probe interval until the dead member is probed, the failed probe, the suspicion, log2 N gossip rounds.</summary>
-    private static TimeSpan Model(int members)
-    {
-        var probe = TimeSpan.FromMilliseconds(ProbeMs);
-        return (probe * 2) + (probe * (4 * Math.Log10(members + 1))) + (probe / 5 * Math.Ceiling(Math.Log2(members)));
     }
 
     private async Task<GossipProcess> StartAsync(string name, string? key)
@@ -86,17 +79,13 @@ public sealed class GossipProcessTests : IAsyncLifetime
     {
         var pool = await PoolAsync(5, Keyring.GenerateKey());
         var victim = pool[2];
-        var killedAt = Stopwatch.GetTimestamp();
         await victim.KillAsync();
 
+        // Every other process declares it failed (Limit is only the safety net). How fast is the
+        // model's bound, checked on virtual time in GossipSimulationTests, not on this machine's clock.
         foreach (var observer in pool.Where(p => p != victim))
         {
-            var (at, _) = await observer.WaitForLineAsync(l => l == $"event failed {victim.Name}", Limit);
-            var took = Stopwatch.GetElapsedTime(killedAt, at);
-            // The model's bound itself is proven on virtual time (GossipSimulationTests); real
-            // processes on two shared cores add scheduling delay, so here the bound only catches a
-            // detection that is grossly late (three times the model), not a slow machine.
-            Assert.True(took <= Model(5) * 3, $"{observer.Name} declared {victim.Name} failed after {took.TotalSeconds:F2} s; the model allows {Model(5).TotalSeconds:F2} s");
+            await observer.WaitForLineAsync(l => l == $"event failed {victim.Name}", Limit);
         }
 
         Assert.All(pool, p => Assert.DoesNotContain(p.Lines, l => l.StartsWith("event failed", StringComparison.Ordinal) && l != $"event failed {victim.Name}"));

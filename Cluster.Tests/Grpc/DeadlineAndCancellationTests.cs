@@ -21,11 +21,19 @@ public sealed class DeadlineAndCancellationTests
         await using var server = await EchoServer.StartAsync();
         using var channel = server.Channel();
         var (waiting, cancelled) = Observe(server);
-        var deadline = DateTime.UtcNow.AddMilliseconds(500);
+        // The connection is opened first, so the 500 ms below only has to carry the call itself.
+        Assert.Equal("warm", (await EchoServer.Client(channel).UnaryAsync(new EchoRequest { Message = "warm" })).Message);
+        var sent = DateTime.UtcNow;
+        var deadline = sent.AddMilliseconds(500);
 
         using var call = EchoServer.Client(channel).UnaryAsync(WaitForCancel, deadline: deadline);
         var context = await waiting.Within();
-        Assert.InRange(context.Deadline, deadline.AddSeconds(-1), deadline.AddSeconds(1));
+        var seen = DateTime.UtcNow;
+        // The header carries the time left (grpc-timeout, whole milliseconds, rounded down) and the
+        // server adds it to its own clock on arrival: its deadline is the caller's, later by at most the
+        // time the call took to arrive, which this bracket measures instead of assuming it is short.
+        var rounding = TimeSpan.FromMilliseconds(10);
+        Assert.InRange(context.Deadline, deadline - rounding, deadline + (seen - sent) + rounding);
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(StatusCode.DeadlineExceeded, ex.StatusCode);

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cluster.Tests.Interop;
 
 /// <summary>A real grpc-js client (node/interop/client.js) calling our server (<see cref="GrpcHost"/>: Grpc.AspNetCore).</summary>
+[Trait("Category", "Integration")]
 public sealed class GrpcJsClientTests : IAsyncLifetime
 {
     /// <summary>The largest request our server takes here: client.js sends 3 MiB ("large") and 5 MiB ("oversize").</summary>

@@ -8,6 +8,7 @@ using EchoGrpc = Cluster.Testing.Echo.Echo;
 namespace Cluster.Tests.Interop;
 
 /// <summary>Our client (Grpc.Net.Client with the generated Echo client) calling a real grpc-js server (node/interop/server.js).</summary>
+[Trait("Category", "Integration")]
 public sealed class GrpcJsServerTests : IAsyncLifetime
 {
     /// <summary>The largest response our client takes (gRPC's default, set explicitly): the oversize test asks for 5 MiB.</summary>

@@ -11,6 +11,7 @@ namespace Cluster.Tests.Jepsen;
 /// violation: it records <c>?stale</c> reads as if they were linearizable, and partitions make
 /// them stale.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class JepsenTests(ITestOutputHelper output)
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Cluster.Tests.Jepsen;
 /// (Raft has its own addresses), and as leader deregistered every catalog node its gossip did not
 /// know yet — destroying their sessions and releasing their locks.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ReconcileAfterRestartTests
 {
     private const int GossipPort = 8301;

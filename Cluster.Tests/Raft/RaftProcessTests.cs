@@ -10,6 +10,7 @@ namespace Cluster.Tests.Raft;
 /// acknowledged must still be there. Snapshots are taken every 200 entries, so restarted
 /// servers also recover from snapshots and catch up through InstallSnapshot.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class RaftProcessTests : IAsyncLifetime
 {
     private static readonly TimeSpan RpcTimeout = TimeSpan.FromSeconds(2);

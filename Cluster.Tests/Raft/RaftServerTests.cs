@@ -19,6 +19,7 @@ namespace Cluster.Tests.Raft;
 /// changes through the driver, snapshots streamed in small chunks to a new server, resumed
 /// transfers, and hostile input on both transport methods.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class RaftServerTests : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "raft-server-" + Guid.NewGuid().ToString("N"));

@@ -5,6 +5,7 @@ using Cluster.Testing.Agent;
 namespace Cluster.Tests.Server;
 
 /// <summary>`cluster agent` as users start it: config files read, bad ones refused with their place, SIGTERM stops it cleanly.</summary>
+[Trait("Category", "Integration")]
 public sealed class AgentCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("cluster-agent-config-").FullName;

@@ -6,6 +6,7 @@ using Cluster.Testing.Agent;
 namespace Cluster.Tests.Server;
 
 /// <summary>Three `cluster agent -server` processes on loopback: formation through gossip, and no acknowledged write lost to SIGKILL.</summary>
+[Trait("Category", "Integration")]
 public sealed class ClusterDurabilityTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using System.Net;
 namespace Cluster.Tests.Server;
 
 /// <summary>Agent-local endpoints: ?hash blocking, maintenance mode, check validation.</summary>
+[Trait("Category", "Integration")]
 public sealed class HttpAgentLocalTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 namespace Cluster.Tests.Server;
 
 /// <summary>/v1/catalog, /v1/health and the agent's service and TTL-check endpoints, with Consul's shapes.</summary>
+[Trait("Category", "Integration")]
 public sealed class HttpCatalogHealthTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     private static readonly string[] NodeFields = ["ID", "Node", "Address", "Datacenter", "TaggedAddresses", "Meta", "CreateIndex", "ModifyIndex"];

@@ -3,6 +3,7 @@ using System.Net;
 namespace Cluster.Tests.Server;
 
 /// <summary>/v1/config for proxy-defaults and service-defaults: writes, reads, lists, deletes and validation.</summary>
+[Trait("Category", "Integration")]
 public sealed class HttpConfigTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace Cluster.Tests.Server;
 /// success or a 4xx, never a 500, and the server keeps answering. Its own agent, since a mutant
 /// may well be a valid write.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class HttpFuzzTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     private static readonly (string Path, string Body)[] Templates =

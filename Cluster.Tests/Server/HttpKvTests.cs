@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 namespace Cluster.Tests.Server;
 
 /// <summary>/v1/kv and /v1/txn against a real single-server agent, checked against Consul's documented shapes.</summary>
+[Trait("Category", "Integration")]
 public sealed class HttpKvTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     private static readonly string[] KvFields = ["LockIndex", "Key", "Flags", "Value", "CreateIndex", "ModifyIndex"];

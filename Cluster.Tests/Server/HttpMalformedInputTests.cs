@@ -8,6 +8,7 @@ namespace Cluster.Tests.Server;
 /// Every parser that reads from the network, fed malformed input: each request is refused with a
 /// 4xx and a message, never a 500, and nothing is half-applied (the state read back is unchanged).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class HttpMalformedInputTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     /// <summary>The endpoints that decode a JSON body (the ids in their paths do not exist).</summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 namespace Cluster.Tests.Server;
 
 /// <summary>/v1/session and KV locks held by sessions.</summary>
+[Trait("Category", "Integration")]
 public sealed class HttpSessionTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     private static readonly string[] SessionFields = ["ID", "Name", "Node", "LockDelay", "Behavior", "TTL", "NodeChecks", "ServiceChecks", "Checks", "CreateIndex", "ModifyIndex"];

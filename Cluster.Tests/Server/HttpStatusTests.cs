@@ -3,6 +3,7 @@ using System.Net;
 namespace Cluster.Tests.Server;
 
 /// <summary>/v1/status, /v1/operator/raft/configuration, the agent's self view and routing (404 / 405).</summary>
+[Trait("Category", "Integration")]
 public sealed class HttpStatusTests(HttpAgentFixture agent) : IClassFixture<HttpAgentFixture>
 {
     [Fact]

@@ -5,6 +5,7 @@ using Cluster.Testing.Agent;
 namespace Cluster.Tests.Server;
 
 /// <summary>The same real clients against followers of a three-server cluster (writes forwarded to the leader, reads in every consistency mode).</summary>
+[Trait("Category", "Integration")]
 public sealed class RealClientClusterTests : IAsyncLifetime
 {
     private AgentCluster _cluster = null!;

@@ -15,6 +15,7 @@ public sealed class DevAgentFixture : IAsyncLifetime
 }
 
 /// <summary>Real Consul clients (Debian's python3-consul, the npm `consul` package, our CLI) against `cluster agent -dev` in its own process.</summary>
+[Trait("Category", "Integration")]
 public sealed class RealClientTests(DevAgentFixture fixture) : IClassFixture<DevAgentFixture>
 {
     private readonly AgentProcess _agent = fixture.Agent;
