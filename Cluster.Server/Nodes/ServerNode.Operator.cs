@@ -9,6 +9,8 @@ namespace Cluster.Server.Nodes;
 /// <summary>Raft's membership as operators see it (/v1/status, /v1/operator/raft), for this server's agent and, over RPC, client agents.</summary>
 public sealed partial class ServerNode
 {
+    private static readonly TimeSpan TransferTimeout = TimeSpan.FromSeconds(10);
+
     public Task<string> LeaderAddressAsync(CancellationToken cancellationToken = default)
     {
         var stats = Raft?.Stats;
@@ -76,8 +78,16 @@ public sealed partial class ServerNode
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        await raft.TransferLeadershipAsync(target.Value, timeout.Token).ConfigureAwait(false);
+        timeout.CancelAfter(TransferTimeout);
+        try
+        {
+            await raft.TransferLeadershipAsync(target.Value, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The target did not take over in time (behind on the log, or unreachable): say so, as an answer.
+            throw new NoLeaderException($"leadership transfer to {target.Value} did not complete within {TransferTimeout.TotalSeconds:0} s");
+        }
     }
 
     /// <summary>The Raft id a request names (a node UUID, our numeric id, or an address); null when it names none.</summary>

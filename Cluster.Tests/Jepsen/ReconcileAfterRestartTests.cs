@@ -41,14 +41,24 @@ public sealed class ReconcileAfterRestartTests
         using var config = JsonDocument.Parse(await http.GetStringAsync(At(0, "/v1/operator/raft/configuration")));
         var id = config.RootElement.GetProperty("Servers").EnumerateArray()
             .Single(s => s.GetProperty("Address").GetString() == $"{cluster.Lab.Address(restarted)}:8300").GetProperty("ID").GetString();
-        var leader = await cluster.LeaderAsync(CancellationToken.None) ?? throw new InvalidOperationException("no leader");
-        if (leader != restarted)
+        // A transfer can fail while the restarted server is still catching up on the log: ask again (bounded).
+        var refusals = new List<string>();
+        for (var attempt = 0; attempt < 3; attempt++)
         {
+            var leader = await cluster.LeaderAsync(CancellationToken.None) ?? throw new InvalidOperationException("no leader");
+            if (leader == restarted)
+            {
+                break;
+            }
+
             using var transfer = await http.PostAsync(At(leader, $"/v1/operator/raft/transfer-leader?id={id}"), null);
-            Assert.True(transfer.IsSuccessStatusCode, await transfer.Content.ReadAsStringAsync());
+            if (!transfer.IsSuccessStatusCode)
+            {
+                refusals.Add($"{(int)transfer.StatusCode} {await transfer.Content.ReadAsStringAsync()}");
+            }
         }
 
-        Assert.Equal(restarted, await cluster.LeaderAsync(CancellationToken.None));
+        Assert.True(restarted == await cluster.LeaderAsync(CancellationToken.None), "the restarted server never took the lead: " + string.Join("; ", refusals));
 
         // The new leader reconciles the catalog at once when it takes over; a deregistration would wake this query early.
         using var nodes = await http.GetAsync(At(restarted, "/v1/catalog/nodes?consistent"));
