@@ -142,6 +142,33 @@ public sealed class ClientQueryStreamTests : IAsyncLifetime
         await stop.CancelAsync();
     }
 
+    [Fact]
+    public async Task Malformed_queries_and_subscriptions_are_refused_as_invalid_arguments()
+    {
+        var port = _cluster.Servers[0].Args.Single(a => a.StartsWith("-server-port=", StringComparison.Ordinal))["-server-port=".Length..];
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        var rpc = new ServerRpc.ServerRpcClient(channel);
+
+        var empty = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => rpc.QueryAsync(new QueryRequest()).ResponseAsync);
+        Assert.Equal(global::Grpc.Core.StatusCode.InvalidArgument, empty.StatusCode);
+        Assert.Contains("unknown query", empty.Status.Detail, StringComparison.Ordinal);
+
+        foreach (var (topic, key, reason) in new[] { ("nodes", "", "unknown topic"), ("service-health", "", "needs a service name"), ("config", "", "needs a kind") })
+        {
+            using var call = rpc.Subscribe(new SubscribeRequest { Topic = topic, Key = key });
+            var refused = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal(global::Grpc.Core.StatusCode.InvalidArgument, refused.StatusCode);
+            Assert.Contains(reason, refused.Status.Detail, StringComparison.Ordinal);
+        }
+
+        var unknownPeer = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => rpc.RemovePeerAsync(new PeerRequest { Id = "not-a-peer" }).ResponseAsync);
+        Assert.Equal(global::Grpc.Core.StatusCode.InvalidArgument, unknownPeer.StatusCode);
+
+        // The refusals changed nothing: the server still answers a well-formed query.
+        var reply = await rpc.QueryAsync(new QueryRequest { ServiceNames = true });
+        Assert.Contains("consul", reply.ServiceNames.Keys);
+    }
+
     private AgentProcess ServerAt(string rpcAddress)
     {
         var port = rpcAddress[(rpcAddress.LastIndexOf(':') + 1)..];
