@@ -1,4 +1,5 @@
 using Cluster.Contracts.State;
+using Google.Protobuf;
 using Cluster.Server.Nodes;
 
 namespace Cluster.Agent.Local;
@@ -130,28 +131,32 @@ public static class AntiEntropy
     }
 
     /// <summary>Whether the catalog's service is the agent's (indexes and the node field aside).</summary>
-    public static bool SameService(string node, Service local, Service remote)
-    {
-        ArgumentNullException.ThrowIfNull(local);
-        ArgumentNullException.ThrowIfNull(remote);
-        var a = local.Clone();
-        var b = remote.Clone();
-        a.Node = b.Node = node;
-        a.CreateIndex = a.ModifyIndex = b.CreateIndex = b.ModifyIndex = 0;
-        return a.Equals(b);
-    }
+    public static bool SameService(string node, Service local, Service remote) =>
+        SameApartFrom(local, remote, s =>
+        {
+            s.Node = node;
+            s.CreateIndex = s.ModifyIndex = 0;
+        });
 
     /// <summary>Whether the catalog's check is the agent's (indexes, the node field and the copied service tags aside).</summary>
-    public static bool SameCheck(string node, Check local, Check remote)
+    public static bool SameCheck(string node, Check local, Check remote) =>
+        SameApartFrom(local, remote, c =>
+        {
+            c.Node = node;
+            c.CreateIndex = c.ModifyIndex = 0;
+            c.ServiceTags.Clear();
+        });
+
+    /// <summary>Equality of copies of both after <paramref name="ignore"/> has levelled what the comparison leaves out.</summary>
+    private static bool SameApartFrom<T>(T local, T remote, Action<T> ignore)
+        where T : IMessage<T>, IDeepCloneable<T>
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(remote);
         var a = local.Clone();
         var b = remote.Clone();
-        a.Node = b.Node = node;
-        a.CreateIndex = a.ModifyIndex = b.CreateIndex = b.ModifyIndex = 0;
-        a.ServiceTags.Clear();
-        b.ServiceTags.Clear();
+        ignore(a);
+        ignore(b);
         return a.Equals(b);
     }
 

@@ -40,6 +40,33 @@ public abstract record SubscriptionTopic
     /// sent as a delete, which a reader that never had it ignores.
     /// </summary>
     public abstract IEnumerable<SubscribeChange> Changes(StateVersion? before, StateVersion after, IEnumerable<StateEvent> events);
+
+    /// <summary>
+    /// The changes of a subject that is a set of keys in one table: each key touched (in key order)
+    /// is sent as it now is, or as a delete if it is gone and the reader had it (or may have).
+    /// </summary>
+    private protected static IEnumerable<SubscribeChange> KeyedChanges<T>(
+        IEnumerable<StateEvent> events,
+        string table,
+        Func<string, bool> inSubject,
+        RadixTree<T> after,
+        RadixTree<T>? before,
+        Func<T, SubscribeChange> upsert,
+        Func<string, SubscribeChange> delete)
+    {
+        var keys = new SortedSet<string>(events.Where(e => e.Topic == table && inSubject(e.Key)).Select(e => e.Key), StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            if (after.TryGet(key, out var entry))
+            {
+                yield return upsert(entry);
+            }
+            else if (before is null || before.TryGet(key, out _))
+            {
+                yield return delete(key);
+            }
+        }
+    }
 }
 
 /// <summary>Every key under a prefix (the empty prefix: the whole store).</summary>
@@ -48,29 +75,15 @@ public sealed record KvTopic(string Prefix) : SubscriptionTopic
     public override IEnumerable<SubscribeChange> Snapshot(StateVersion state) =>
         state.Kvs.PrefixWatch(Prefix).Entries.Select(e => new SubscribeChange { KvUpsert = e.Value });
 
-    public override IEnumerable<SubscribeChange> Changes(StateVersion? before, StateVersion after, IEnumerable<StateEvent> events)
-    {
-        var keys = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var e in events)
-        {
-            if (e.Topic == Tables.Kvs && e.Key.StartsWith(Prefix, StringComparison.Ordinal))
-            {
-                keys.Add(e.Key);
-            }
-        }
-
-        foreach (var key in keys)
-        {
-            if (after.Kvs.TryGet(key, out var entry))
-            {
-                yield return new SubscribeChange { KvUpsert = entry };
-            }
-            else if (before is null || before.Kvs.TryGet(key, out _))
-            {
-                yield return new SubscribeChange { KvDelete = key };
-            }
-        }
-    }
+    public override IEnumerable<SubscribeChange> Changes(StateVersion? before, StateVersion after, IEnumerable<StateEvent> events) =>
+        KeyedChanges(
+            events,
+            Tables.Kvs,
+            key => key.StartsWith(Prefix, StringComparison.Ordinal),
+            after.Kvs,
+            before?.Kvs,
+            entry => new SubscribeChange { KvUpsert = entry },
+            key => new SubscribeChange { KvDelete = key });
 }
 
 /// <summary>The instances of one service with their nodes and checks (Consul's service-health topic).</summary>
@@ -149,28 +162,17 @@ public sealed record ConfigTopic(string Kind, string? Name) : SubscriptionTopic
             .Where(e => Name is null || e.Key == Prefix)
             .Select(e => new SubscribeChange { ConfigUpsert = e.Value });
 
-    public override IEnumerable<SubscribeChange> Changes(StateVersion? before, StateVersion after, IEnumerable<StateEvent> events)
-    {
-        var keys = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var e in events)
-        {
-            if (e.Topic == Tables.Config && (Name is null ? e.Key.StartsWith(Prefix, StringComparison.Ordinal) : e.Key == Prefix))
-            {
-                keys.Add(e.Key);
-            }
-        }
-
-        foreach (var key in keys)
-        {
-            if (after.Config.TryGet(key, out var entry))
-            {
-                yield return new SubscribeChange { ConfigUpsert = entry };
-            }
-            else if (before is null || before.Config.TryGet(key, out _))
+    public override IEnumerable<SubscribeChange> Changes(StateVersion? before, StateVersion after, IEnumerable<StateEvent> events) =>
+        KeyedChanges(
+            events,
+            Tables.Config,
+            key => Name is null ? key.StartsWith(Prefix, StringComparison.Ordinal) : key == Prefix,
+            after.Config,
+            before?.Config,
+            entry => new SubscribeChange { ConfigUpsert = entry },
+            key =>
             {
                 var cut = key.IndexOf(StateVersion.Sep);
-                yield return new SubscribeChange { ConfigDelete = new ConfigKey { Kind = key[..cut], Name = key[(cut + 1)..] } };
-            }
-        }
-    }
+                return new SubscribeChange { ConfigDelete = new ConfigKey { Kind = key[..cut], Name = key[(cut + 1)..] } };
+            });
 }
