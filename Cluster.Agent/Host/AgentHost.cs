@@ -288,7 +288,7 @@ public sealed partial class AgentHost : IAsyncDisposable
             ? $"              Server: true (bootstrap: {options.Bootstrap}, expect: {options.BootstrapExpect})"
             : "              Server: false");
         await output.WriteLineAsync($"         Client Addr: [{Settings.Client}] (HTTP: {Http.Addresses[0].Port}, DNS: {Dns?.LocalEndPoint.Port ?? -1})");
-        await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Node.Lan.Address}, RPC: {(Node is ServerNode server ? server.RpcAddress : "none")}, Actors: {Actors.Address.Host}:{Actors.Address.Port})");
+        await output.WriteLineAsync($"        Cluster Addr: {options.AdvertiseAddress} (LAN: {Node.Lan.Address}, RPC: {_server?.RpcAddress ?? "none"}, Actors: {Actors.Address.Host}:{Actors.Address.Port})");
         await output.WriteLineAsync($"            Data Dir: {(Settings.Dev ? "(in memory: dev mode)" : options.DataDirectory)}");
         await output.WriteLineAsync();
         await output.WriteLineAsync("==> Log data will now stream in as it occurs:");
