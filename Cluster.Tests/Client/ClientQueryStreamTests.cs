@@ -69,14 +69,36 @@ public sealed class ClientQueryStreamTests : IAsyncLifetime
         var listed = await _client.QueryAsync(new KvListQuery("q/"), new ReadOptions(Consistency: Consistency.Consistent));
         Assert.Equal(["q/key"], listed.Result.Select(e => e.Key));
 
-        // Held on the server the client reads from, which is then killed: the read moves on and still wakes on the write.
+        // Held on the server the client reads from, which is then killed: the reads move on and still wake on the writes.
         var blocked = _client.QueryAsync(new KvGetQuery("q/key"), new ReadOptions(now.Index, TimeSpan.FromMinutes(2)));
+        var services = await _client.QueryAsync(new ServiceNamesQuery(), ReadOptions.Now);
+        var blockedCatalog = _client.QueryAsync(new ServiceNamesQuery(), new ReadOptions(services.Index, TimeSpan.FromMinutes(2)));
+        var blockedHealth = _client.QueryAsync(new HealthServiceQuery("web", []), new ReadOptions(health.Index, TimeSpan.FromMinutes(2)));
         var attached = ServerAt(_client.Pool.Servers[0]);
         await attached.KillAsync();
         var (rewritten, _) = await WriteAsync(Set("q/key", "v2"));
         var woken = await blocked.WaitAsync(Due);
         Assert.Equal("v2", woken.Result!.Value.ToStringUtf8());
         Assert.True(woken.Index >= rewritten);
+
+        var register = new Register { Node = new Node { Name = "s2" }, SkipNodeUpdate = true, Service = new Service { Id = "web-1", Name = "web", Port = 80 } };
+        var (registered, _) = await WriteAsync(new Command { Register = register });
+        // A blocking read wakes on any change to what it reads (the killed server's serfHealth may
+        // turn critical first), so ask again from the new index until the registration shows, as a client does.
+        var catalog = await blockedCatalog.WaitAsync(Due);
+        while (!catalog.Result.ContainsKey("web"))
+        {
+            catalog = await _client.QueryAsync(new ServiceNamesQuery(), new ReadOptions(catalog.Index, TimeSpan.FromMinutes(2))).WaitAsync(Due);
+        }
+
+        Assert.True(catalog.Index >= registered);
+        var web = await blockedHealth.WaitAsync(Due);
+        while (web.Result.Count == 0)
+        {
+            web = await _client.QueryAsync(new HealthServiceQuery("web", []), new ReadOptions(web.Index, TimeSpan.FromMinutes(2))).WaitAsync(Due);
+        }
+
+        Assert.Equal("web-1", Assert.Single(web.Result).Service.Id);
     }
 
     [Fact]
