@@ -1,0 +1,227 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Cluster.Server.Connect;
+
+/// <summary>A CA's certificate and private key, both PEM.</summary>
+public sealed record CaKeyPair(string CertificatePem, string PrivateKeyPem);
+
+/// <summary>
+/// The built-in CA's certificate work (Consul's provider "consul"): make a root for a trust
+/// domain, cross-sign a new root with the old key for a rotation, and sign a leaf from a
+/// service's CSR after checking it names exactly that service in this trust domain. Pure
+/// functions of their inputs (time and serials are given): the leader decides when, the store
+/// keeps the results, and nothing here blocks the Raft loop.
+/// </summary>
+public static class CertificateAuthority
+{
+    private const string ServerAuth = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuth = "1.3.6.1.5.5.7.3.2";
+    private const string SanOid = "2.5.29.17";
+    private const string EcPublicKeyOid = "1.2.840.10045.2.1";
+    private const string P256Oid = "1.2.840.10045.3.1.7";
+
+    /// <summary>A self-signed root for <paramref name="trustDomain"/> (EC P-256, or RSA of <paramref name="rsaBits"/>), valid from <paramref name="now"/> for <paramref name="ttl"/>.</summary>
+    public static CaKeyPair CreateRoot(string trustDomain, DateTimeOffset now, TimeSpan ttl, byte[] serial, int rsaBits = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(trustDomain);
+        using AsymmetricAlgorithm key = rsaBits > 0 ? RSA.Create(rsaBits) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var subject = new X500DistinguishedName($"CN=Cluster CA Primary Cert, O={trustDomain}");
+        var request = key is RSA rsa
+            ? new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            : new CertificateRequest(subject, (ECDsa)key, HashAlgorithmName.SHA256);
+        AddCaExtensions(request, trustDomain);
+        using var root = request.CreateSelfSigned(now.AddMinutes(-1), now + ttl);
+        // CreateSelfSigned picks a random serial; re-issue with the given one so serials are the caller's.
+        using var issued = request.Create(root.SubjectName, Generator(key), now.AddMinutes(-1), now + ttl, serial);
+        return new CaKeyPair(issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    /// <summary>
+    /// The new root's certificate signed by the old CA: peers that trust only the old root can
+    /// verify leaves of the new one through it during a rotation (it rides in the new root's IntermediateCerts).
+    /// </summary>
+    public static string CrossSign(CaKeyPair oldCa, string newRootPem, DateTimeOffset now, byte[] serial)
+    {
+        ArgumentNullException.ThrowIfNull(oldCa);
+        using var oldRoot = X509Certificate2.CreateFromPem(oldCa.CertificatePem);
+        using var oldKey = LoadKey(oldCa.PrivateKeyPem);
+        using var newRoot = X509Certificate2.CreateFromPem(newRootPem);
+        var request = new CertificateRequest(newRoot.SubjectName, newRoot.PublicKey, HashAlgorithmName.SHA256);
+        foreach (var extension in newRoot.Extensions)
+        {
+            request.CertificateExtensions.Add(extension);
+        }
+
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(oldRoot, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        var notAfter = newRoot.NotAfter < oldRoot.NotAfter ? newRoot.NotAfter : oldRoot.NotAfter;
+        using var cross = request.Create(oldRoot.SubjectName, Generator(oldKey), now.AddMinutes(-1), notAfter, serial);
+        return cross.ExportCertificatePem();
+    }
+
+    /// <summary>
+    /// Signs a leaf for <paramref name="expected"/> from a CSR, refusing (<see cref="CsrException"/>)
+    /// anything else: a bad PEM or signature, a key other than EC P-256, no or several URI SANs
+    /// (CVE-2022-40716: one checked, another used), a SPIFFE ID of another trust domain, service,
+    /// datacenter or namespace, or a request to be a CA. The leaf carries only the checked URI
+    /// (and the service's DNS SAN), is not a CA, and serves as both TLS server and client.
+    /// </summary>
+    public static string SignLeaf(CaKeyPair ca, string csrPem, SpiffeId expected, DateTimeOffset now, TimeSpan ttl, byte[] serial)
+    {
+        ArgumentNullException.ThrowIfNull(ca);
+        ArgumentNullException.ThrowIfNull(expected);
+        var csr = ParseCsr(csrPem);
+        var id = SingleSpiffeUri(csr);
+        if (id.TrustDomain != expected.TrustDomain)
+        {
+            throw new CsrException($"the CSR's SPIFFE ID {id} is not in this cluster's trust domain {expected.TrustDomain}");
+        }
+
+        if (id != expected)
+        {
+            throw new CsrException($"the CSR's SPIFFE ID {id} is not the requesting service's ({expected})");
+        }
+
+        if (csr.CertificateExtensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority))
+        {
+            throw new CsrException("a leaf CSR may not ask to be a CA");
+        }
+
+        using var caCert = X509Certificate2.CreateFromPem(ca.CertificatePem);
+        using var caKey = LoadKey(ca.PrivateKeyPem);
+        var leaf = new CertificateRequest(new X500DistinguishedName($"CN={expected.Service}"), csr.PublicKey, HashAlgorithmName.SHA256);
+        leaf.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        leaf.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement | X509KeyUsageFlags.KeyEncipherment, true));
+        leaf.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ServerAuth), new Oid(ClientAuth)], false));
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(expected.ToUri());
+        leaf.CertificateExtensions.Add(san.Build());
+        leaf.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(csr.PublicKey, false));
+        leaf.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(caCert, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        var notAfter = now + ttl < caCert.NotAfter ? now + ttl : new DateTimeOffset(caCert.NotAfter.ToUniversalTime());
+        using var issued = leaf.Create(caCert.SubjectName, Generator(caKey), now.AddMinutes(-1), notAfter, serial);
+        return issued.ExportCertificatePem();
+    }
+
+    /// <summary>A CSR from PEM with its signature verified and its key checked (EC P-256, as Consul's leaves).</summary>
+    public static CertificateRequest ParseCsr(string csrPem)
+    {
+        if (string.IsNullOrWhiteSpace(csrPem) || !csrPem.Contains("-----BEGIN CERTIFICATE REQUEST-----", StringComparison.Ordinal))
+        {
+            throw new CsrException("the CSR is not a PEM \"CERTIFICATE REQUEST\"");
+        }
+
+        CertificateRequest csr;
+        try
+        {
+            csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException or FormatException or NotSupportedException or AsnContentException)
+        {
+            // NotSupported: a mangled algorithm or curve OID reaches the platform's crypto (found by the fuzz test).
+            throw new CsrException($"the CSR cannot be read or its signature does not verify: {e.Message}");
+        }
+
+        if (csr.PublicKey.Oid.Value != EcPublicKeyOid || !IsP256(csr.PublicKey))
+        {
+            throw new CsrException("a leaf's key must be EC P-256");
+        }
+
+        return csr;
+    }
+
+    private static bool IsP256(PublicKey key)
+    {
+        try
+        {
+            if (key.EncodedParameters?.RawData is not { } parameters)
+            {
+                return false;
+            }
+
+            var reader = new AsnReader(parameters, AsnEncodingRules.DER);
+            return reader.ReadObjectIdentifier() == P256Oid;
+        }
+        catch (AsnContentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The CSR's one URI SAN as a SPIFFE ID; none, several, or one that is not a SPIFFE service ID is refused.</summary>
+    private static SpiffeId SingleSpiffeUri(CertificateRequest csr)
+    {
+        var sans = csr.CertificateExtensions.Where(e => e.Oid?.Value == SanOid).ToList();
+        if (sans.Count != 1)
+        {
+            throw new CsrException(sans.Count == 0 ? "the CSR has no subject alternative names (it needs one SPIFFE URI)" : "the CSR has more than one subject alternative name extension");
+        }
+
+        var uris = new List<string>();
+        try
+        {
+            var names = new AsnReader(sans[0].RawData, AsnEncodingRules.DER).ReadSequence();
+            while (names.HasData)
+            {
+                var tag = names.PeekTag();
+                if (tag == new Asn1Tag(TagClass.ContextSpecific, 6))
+                {
+                    uris.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
+                }
+                else
+                {
+                    names.ReadEncodedValue();
+                }
+            }
+        }
+        catch (AsnContentException e)
+        {
+            throw new CsrException($"the CSR's subject alternative names cannot be read: {e.Message}");
+        }
+
+        if (uris.Count != 1)
+        {
+            throw new CsrException($"the CSR must carry exactly one URI SAN, not {uris.Count}");
+        }
+
+        return SpiffeId.TryParse(uris[0], out var id)
+            ? id
+            : throw new CsrException($"the CSR's URI SAN \"{uris[0]}\" is not a SPIFFE service ID (spiffe://<trust-domain>/ns/<ns>/dc/<dc>/svc/<service>)");
+    }
+
+    private static void AddCaExtensions(CertificateRequest request, string trustDomain)
+    {
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(new Uri($"{SpiffeId.Scheme}://{trustDomain}"));
+        request.CertificateExtensions.Add(san.Build());
+    }
+
+    private static AsymmetricAlgorithm LoadKey(string pem)
+    {
+        // The CA's own key, made by CreateRoot: PKCS#8 of EC or RSA.
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportFromPem(pem);
+            return ec;
+        }
+        catch (CryptographicException)
+        {
+            ec.Dispose();
+            var rsa = RSA.Create();
+            rsa.ImportFromPem(pem);
+            return rsa;
+        }
+    }
+
+    private static X509SignatureGenerator Generator(AsymmetricAlgorithm key) => key switch
+    {
+        ECDsa ec => X509SignatureGenerator.CreateForECDsa(ec),
+        RSA rsa => X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1),
+        _ => throw new NotSupportedException(key.GetType().Name),
+    };
+}
