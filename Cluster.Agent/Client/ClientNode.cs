@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Cluster.Gossip.Pool;
+using Cluster.Primitives;
 using Cluster.Server.Query;
 using Grpc.Core;
 using Cluster.Server.Nodes;
@@ -157,19 +158,40 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
         }
     }
 
+    /// <summary>How long a read is held and retried while the servers have no leader (Consul's rpc_hold_timeout).</summary>
+    public static readonly TimeSpan HoldTimeout = TimeSpan.FromSeconds(7);
+
+    private static readonly Backoff HoldBackoff = new(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2));
+
+    /// <summary>
+    /// One call through the pool. A read that meets "no leader" (an election under way) is held
+    /// and asked again for up to <see cref="HoldTimeout"/>, as Consul's client agents do, so a
+    /// leader change is a pause for the agent's callers rather than an error; a write never is,
+    /// since "no leader" may also mean its outcome is unknown.
+    /// </summary>
     private async Task<TResponse> Call<TResponse>(Func<ServerRpc.ServerRpcClient, CallOptions, AsyncUnaryCall<TResponse>> call, bool idempotent, CancellationToken cancellationToken)
     {
-        try
+        var holdUntil = Options.Time.GetUtcNow() + HoldTimeout;
+        for (var attempt = 1; ; attempt++)
         {
-            return await Pool.CallAsync(call, idempotent, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
-        {
-            throw new NoLeaderException(e.Status.Detail);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
-        {
-            throw new InvalidRequestException(e.Status.Detail);
+            try
+            {
+                return await Pool.CallAsync(call, idempotent, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
+            {
+                var wait = HoldBackoff.After(attempt);
+                if (!idempotent || Options.Time.GetUtcNow() + wait > holdUntil)
+                {
+                    throw new NoLeaderException(e.Status.Detail);
+                }
+
+                await Task.Delay(wait, Options.Time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
+            {
+                throw new InvalidRequestException(e.Status.Detail);
+            }
         }
     }
 
