@@ -85,9 +85,6 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
     public Task<NodeStateReply> NodeStateAsync(string node, Consistency consistency, CancellationToken cancellationToken = default) =>
         Call((c, o) => c.NodeStateAsync(new NodeStateRequest { Node = node, Stale = consistency == Consistency.Stale }, o), idempotent: true, cancellationToken);
 
-    public Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default) =>
-        Call((c, o) => c.ServiceInstancesAsync(new ServiceInstancesRequest { Service = service, Tag = tag ?? "", Stale = consistency == Consistency.Stale }, o), idempotent: true, cancellationToken);
-
     public async Task<bool> RenewSessionAsync(string id, CancellationToken cancellationToken = default) =>
         (await Call((c, o) => c.RenewAsync(new RenewRequest { Id = id, Forward = true }, o), idempotent: true, cancellationToken).ConfigureAwait(false)).Found;
 

@@ -1,5 +1,6 @@
 using Cluster.Agent.Dns;
 using Cluster.Server.Nodes;
+using Cluster.Server.Query;
 
 namespace Cluster.Agent.Local;
 
@@ -17,10 +18,10 @@ public sealed class RemoteDnsCatalog(IServerConnection servers, string ownDatace
             return [];
         }
 
-        var reply = await servers.ServiceInstancesAsync(service, null, Consistency.Stale, cancellationToken);
+        var read = await servers.QueryAsync(new HealthServiceQuery(service, []), new ReadOptions(Consistency: Consistency.Stale), cancellationToken);
         return
         [
-            .. reply.Instances
+            .. read.Result
                 .Where(i => tag is null || i.Service.Tags.Any(t => t.Equals(tag, StringComparison.OrdinalIgnoreCase))) // DNS tags match case-insensitively
                 .Select(i => StoreDnsCatalog.Instance(i.Node, i.Service, i.Checks)),
         ];

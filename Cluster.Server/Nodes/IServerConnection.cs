@@ -9,9 +9,6 @@ namespace Cluster.Server.Nodes;
 /// </summary>
 public interface IServerConnection : ICatalogSync
 {
-    /// <summary>Instances of a service (optionally with a tag), each with its node and checks.</summary>
-    Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default);
-
     /// <summary>Renews a session's TTL on the leader; false when there is no such session.</summary>
     Task<bool> RenewSessionAsync(string id, CancellationToken cancellationToken = default);
 

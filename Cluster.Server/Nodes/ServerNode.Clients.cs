@@ -26,17 +26,8 @@ public sealed partial class ServerNode : IServerConnection
         return CatalogReplies.NodeState(Store.Current, node);
     }
 
-    public async Task<ServiceInstancesReply> ServiceInstancesAsync(string service, string? tag, Consistency consistency, CancellationToken cancellationToken = default)
-    {
-        await ReadBarrierAsync(consistency, cancellationToken).ConfigureAwait(false);
-        return CatalogReplies.ServiceInstances(Store.Current, service, tag);
-    }
-
     internal Task<NodeStateReply> ServeNodeStateAsync(NodeStateRequest request, ServerCallContext context) =>
         Served(NodeStateAsync(request.Node, request.Stale ? Consistency.Stale : Consistency.Default, context.CancellationToken));
-
-    internal Task<ServiceInstancesReply> ServeServiceInstancesAsync(ServiceInstancesRequest request, ServerCallContext context) =>
-        Served(ServiceInstancesAsync(request.Service, request.Tag, request.Stale ? Consistency.Stale : Consistency.Default, context.CancellationToken));
 
     /// <summary>
     /// No leader is a status the client can tell apart from an unreachable server, and a refused

@@ -15,8 +15,6 @@ internal sealed class ServerRpcService(ServerNode node) : ServerRpc.ServerRpcBas
 
     public override Task<NodeStateReply> NodeState(NodeStateRequest request, ServerCallContext context) => node.ServeNodeStateAsync(request, context);
 
-    public override Task<ServiceInstancesReply> ServiceInstances(ServiceInstancesRequest request, ServerCallContext context) => node.ServeServiceInstancesAsync(request, context);
-
     public override Task<LeaderReply> Leader(LeaderRequest request, ServerCallContext context) => node.ServeLeaderAsync(context);
 
     public override Task<RaftConfigurationReply> RaftConfiguration(RaftConfigurationRequest request, ServerCallContext context) => node.ServeRaftConfigurationAsync(request, context);
