@@ -47,11 +47,7 @@ public sealed partial class HttpApi
         await request.WriteJsonAsync(new JsonObject { ["Servers"] = servers, ["Index"] = conf.Index });
     }
 
-    private async Task RaftRemovePeerAsync(ApiRequest request)
-    {
-        await Node.Servers.RemovePeerAsync(Peer(request), request.Aborted);
-        request.Http.Response.StatusCode = 200;
-    }
+    private Task RaftRemovePeerAsync(ApiRequest request) => Node.Servers.RemovePeerAsync(Peer(request), request.Aborted);
 
     private async Task RaftTransferAsync(ApiRequest request)
     {

@@ -1,6 +1,6 @@
 using Cluster.Contracts.State;
 using Google.Protobuf;
-using Cluster.Server.Nodes;
+using Cluster.Server.Leader;
 
 namespace Cluster.Agent.Local;
 
@@ -57,9 +57,6 @@ public sealed record SyncPlan(
 /// </summary>
 public static class AntiEntropy
 {
-    /// <summary>The consul service of a server, which the leader registers and the agent never touches.</summary>
-    public const string ServerServiceId = "consul";
-
     public static SyncMarks Compare(
         SyncNode self,
         IReadOnlyDictionary<string, SyncEntry<Service>> services,
@@ -72,10 +69,10 @@ public static class AntiEntropy
         ArgumentNullException.ThrowIfNull(remote);
         var nodeInSync = remote.Node is { } node && node.Address == self.Address && node.Id == self.Id;
         var remoteServices = remote.Services
-            .Where(s => !(self.IsServer && s.Id == ServerServiceId))
+            .Where(s => !(self.IsServer && s.Id == CatalogReconcile.ServerService)) // the leader registers it
             .ToDictionary(s => s.Id, StringComparer.Ordinal);
         var remoteChecks = remote.Checks
-            .Where(c => c.Id != ServerNode.SerfCheckId)
+            .Where(c => c.Id != CatalogReconcile.SerfCheckId) // the leader owns it
             .ToDictionary(c => c.Id, StringComparer.Ordinal);
         return new(
             nodeInSync,

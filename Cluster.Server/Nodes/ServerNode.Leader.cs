@@ -17,7 +17,7 @@ namespace Cluster.Server.Nodes;
 /// </summary>
 public sealed partial class ServerNode
 {
-    public const string SerfCheckId = "serfHealth";
+    public const string SerfCheckId = CatalogReconcile.SerfCheckId;
 
     private readonly Dictionary<string, DateTimeOffset> _sessionDeadlines = new(StringComparer.Ordinal);
     private ImmutableDictionary<ulong, DateTimeOffset> _failedSince = ImmutableDictionary<ulong, DateTimeOffset>.Empty;

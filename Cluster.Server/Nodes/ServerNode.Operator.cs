@@ -132,21 +132,15 @@ public sealed partial class ServerNode
     internal Task<RaftConfigurationReply> ServeRaftConfigurationAsync(RaftConfigurationRequest request, ServerCallContext context) =>
         Served(RaftConfigurationAsync(request.Stale ? Consistency.Stale : Consistency.Default, context.CancellationToken));
 
-    internal async Task<PeerReply> ServeRemovePeerAsync(PeerRequest request, ServerCallContext context)
-    {
-        await Served(Done(RemovePeerAsync(request, context.CancellationToken))).ConfigureAwait(false);
-        return new PeerReply();
-    }
+    internal Task<PeerReply> ServeRemovePeerAsync(PeerRequest request, ServerCallContext context) =>
+        Served(Replied(RemovePeerAsync(request, context.CancellationToken)));
 
-    internal async Task<PeerReply> ServeTransferLeaderAsync(PeerRequest request, ServerCallContext context)
-    {
-        await Served(Done(TransferLeaderAsync(request, context.CancellationToken))).ConfigureAwait(false);
-        return new PeerReply();
-    }
+    internal Task<PeerReply> ServeTransferLeaderAsync(PeerRequest request, ServerCallContext context) =>
+        Served(Replied(TransferLeaderAsync(request, context.CancellationToken)));
 
-    private static async Task<bool> Done(Task task)
+    private static async Task<PeerReply> Replied(Task done)
     {
-        await task.ConfigureAwait(false);
-        return true;
+        await done.ConfigureAwait(false);
+        return new PeerReply();
     }
 }

@@ -143,10 +143,6 @@ public sealed record ServiceNodesQuery(string Name, IReadOnlyList<string> Tags) 
     }
 
     public override IReadOnlyList<(Node Node, Service Service)> Decode(QueryReply reply) => [.. reply.Instances.Select(i => (i.Node, i.Service))];
-
-    public bool Equals(ServiceNodesQuery? other) => other is not null && Name == other.Name && Tags.SequenceEqual(other.Tags);
-
-    public override int GetHashCode() => HashCode.Combine(Name, Tags.Count);
 }
 
 /// <summary>Instances of a service with their node and the checks that decide their health (health/service).</summary>
@@ -165,10 +161,6 @@ public sealed record HealthServiceQuery(string Name, IReadOnlyList<string> Tags)
     }
 
     public override IReadOnlyList<ServiceInstance> Decode(QueryReply reply) => [.. reply.Instances.Select(i => new ServiceInstance(i.Node, i.Service, [.. i.Checks]))];
-
-    public bool Equals(HealthServiceQuery? other) => other is not null && Name == other.Name && Tags.SequenceEqual(other.Tags);
-
-    public override int GetHashCode() => HashCode.Combine(Name, Tags.Count);
 }
 
 /// <summary>A node and its services (catalog/node, catalog/node-services); null when the catalog has no such node.</summary>
