@@ -166,13 +166,8 @@ public sealed class StateStore
 
     private void Publish(StateVersion next, IReadOnlyList<StateEvent> events)
     {
-        // A version names the last batch of events it includes, published right after it becomes
-        // current: a subscriber that reads Current can count on the batches up to there arriving.
-        if (events.Count > 0)
-        {
-            next = next with { FeedIndex = next.Index };
-        }
-
+        // A version names the last batch of events it includes (StateVersion.FeedIndex), published
+        // right after it becomes current: a subscriber that reads Current can count on it arriving.
         Volatile.Write(ref _current, next);
         if (events.Count > 0)
         {

@@ -92,6 +92,7 @@ public sealed partial class StateWriter
             SessionsByNode = _sessionsByNode.Commit(),
             Config = _config.Commit(),
             TableIndexes = indexes.ToImmutable(),
+            FeedIndex = _events.Count > 0 ? Index : _from.FeedIndex, // this command's batch follows it onto the feed
             LockDelays = lockDelays,
         };
     }
