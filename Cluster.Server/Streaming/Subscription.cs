@@ -42,11 +42,12 @@ public static class Subscription
         {
             cancellationToken.ThrowIfCancellationRequested();
             IEnumerable<SubscribeEvent> pending;
+            EventBatch? position;
             if (snapshotNeeded)
             {
                 // Position first, then the version: the version is at or past the position, and the
                 // batches between them are skipped below (the snapshot already holds their effect).
-                var position = feed.Latest;
+                position = feed.Latest;
                 var state = store.Current;
                 pending = Chunks(topic.Snapshot(state), state.Index);
                 position = await AdvanceToAsync(position, state.FeedIndex, cancellationToken).ConfigureAwait(false);
@@ -57,7 +58,7 @@ public static class Subscription
             }
             else
             {
-                var position = Reacquire(feed, weak, index);
+                position = Reacquire(feed, weak, index);
                 if (position is null)
                 {
                     snapshotNeeded = true;
@@ -101,7 +102,9 @@ public static class Subscription
                 weak.SetTarget(position);
             }
 
-            // While the reader takes these, hold the feed only weakly: a stalled reader keeps no history alive.
+            // While the reader takes these, hold the feed only weakly: a stalled reader keeps no history
+            // alive (the iterator's hoisted locals would otherwise hold the position across the yields).
+            position = null;
             foreach (var e in pending)
             {
                 yield return e;
