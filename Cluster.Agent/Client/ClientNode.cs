@@ -100,6 +100,21 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
     public Task TransferLeaderAsync(PeerRequest peer, CancellationToken cancellationToken = default) =>
         Call((c, o) => c.TransferLeaderAsync(peer, o), idempotent: false, cancellationToken);
 
+    public Task<SignReply> SignAsync(SignRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        // Safe to ask again: a second signing only issues another leaf for the same key.
+        return Call((c, o) => c.SignAsync(new SignRequest { Csr = request.Csr, Service = request.Service, Forward = true }, o), idempotent: true, cancellationToken);
+    }
+
+    public Task<CaConfigureReply> ConfigureCaAsync(CaConfigureRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var forwarded = request.Clone();
+        forwarded.Forward = true;
+        return Call((c, o) => c.ConfigureCaAsync(forwarded, o), idempotent: false, cancellationToken);
+    }
+
     public async Task<QueryResult<T>> QueryAsync<T>(StateQuery<T> query, ReadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -188,6 +203,10 @@ public sealed partial class ClientNode : IAgentNode, IServerConnection, IAsyncDi
             catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
             {
                 throw new InvalidRequestException(e.Status.Detail);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+            {
+                throw new Cluster.Server.Connect.RateLimitedException(e.Status.Detail);
             }
         }
     }

@@ -1,5 +1,6 @@
 using Cluster.Actors;
 using System.Net;
+using Cluster.Agent.Connect;
 using Cluster.Agent.Local;
 using Cluster.Server.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -39,9 +40,20 @@ public sealed partial class HttpApi : IAsyncDisposable
         MapSessions();
         MapStatusAndOperator();
         MapConfig();
+        MapConnectCa();
+        Connect = new AgentConnect(
+            node.Servers,
+            node.Datacenter,
+            () => node.Lan.Members.Count,
+            TimeProvider.System,
+            new Random(),
+            loggerFactory);
     }
 
     public IAgentNode Node { get; }
+
+    /// <summary>The agent's CA roots and leaf caches (started by their first reader).</summary>
+    public AgentConnect Connect { get; }
 
     public LocalAgent Agent { get; }
 
@@ -111,6 +123,10 @@ public sealed partial class HttpApi : IAsyncDisposable
         catch (InvalidRequestException e)
         {
             await WriteErrorAsync(http, StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (Cluster.Server.Connect.RateLimitedException e)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status429TooManyRequests, e.Message);
         }
         catch (NoLeaderException e)
         {
@@ -185,6 +201,7 @@ public sealed partial class HttpApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Connect.DisposeAsync();
         if (_app is not null)
         {
             await _app.StopAsync();

@@ -7,6 +7,9 @@ namespace Cluster.Server.Connect;
 /// <summary>A CA's certificate and private key, both PEM.</summary>
 public sealed record CaKeyPair(string CertificatePem, string PrivateKeyPem);
 
+/// <summary>What a root certificate says of itself, as the roots list shows it.</summary>
+public sealed record RootFacts(string Id, string SigningKeyId, ulong SerialNumber, DateTimeOffset NotBefore, DateTimeOffset NotAfter, string KeyType, int KeyBits);
+
 /// <summary>
 /// The built-in CA's certificate work (Consul's provider "consul"): make a root for a trust
 /// domain, cross-sign a new root with the old key for a rotation, and sign a leaf from a
@@ -25,9 +28,23 @@ public static class CertificateAuthority
     /// <summary>A self-signed root for <paramref name="trustDomain"/> (EC P-256, or RSA of <paramref name="rsaBits"/>), valid from <paramref name="now"/> for <paramref name="ttl"/>.</summary>
     public static CaKeyPair CreateRoot(string trustDomain, DateTimeOffset now, TimeSpan ttl, byte[] serial, int rsaBits = 0)
     {
-        ArgumentException.ThrowIfNullOrEmpty(trustDomain);
         using AsymmetricAlgorithm key = rsaBits > 0 ? RSA.Create(rsaBits) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var subject = new X500DistinguishedName($"CN=Cluster CA Primary Cert, O={trustDomain}");
+        return CreateRoot(trustDomain, now, ttl, serial, key);
+    }
+
+    /// <summary>A self-signed root around a key the operator brought (Consul's PrivateKey without a RootCert).</summary>
+    public static CaKeyPair CreateRoot(string trustDomain, DateTimeOffset now, TimeSpan ttl, byte[] serial, string privateKeyPem)
+    {
+        using var key = ReadOperatorKey(privateKeyPem);
+        return CreateRoot(trustDomain, now, ttl, serial, key);
+    }
+
+    private static CaKeyPair CreateRoot(string trustDomain, DateTimeOffset now, TimeSpan ttl, byte[] serial, AsymmetricAlgorithm key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(trustDomain);
+        // Each root is named apart (by its serial): during a rotation two roots are trusted at
+        // once, and a chain builder that went by name alone could pick the wrong one.
+        var subject = new X500DistinguishedName($"CN=Cluster CA Root {Convert.ToHexStringLower(serial[..Math.Min(8, serial.Length)])}, O={trustDomain}");
         var request = key is RSA rsa
             ? new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
             : new CertificateRequest(subject, (ECDsa)key, HashAlgorithmName.SHA256);
@@ -102,6 +119,111 @@ public static class CertificateAuthority
         var notAfter = now + ttl < caCert.NotAfter ? now + ttl : new DateTimeOffset(caCert.NotAfter.ToUniversalTime());
         using var issued = leaf.Create(caCert.SubjectName, Generator(caKey), now.AddMinutes(-1), notAfter, serial);
         return issued.ExportCertificatePem();
+    }
+
+    /// <summary>
+    /// An operator's own root (Consul's RootCert and PrivateKey), checked before it may sign: one
+    /// certificate that is a CA, valid at <paramref name="now"/> for at least
+    /// <paramref name="mustOutlive"/>, whose public key is the private key's, EC P-256 or RSA 2048/4096.
+    /// </summary>
+    public static CaKeyPair AdoptRoot(string rootCertPem, string privateKeyPem, DateTimeOffset now, TimeSpan mustOutlive)
+    {
+        using var key = ReadOperatorKey(privateKeyPem);
+        X509Certificate2 cert;
+        try
+        {
+            cert = X509Certificate2.CreateFromPem(rootCertPem);
+        }
+        catch (CryptographicException e)
+        {
+            throw new CaConfigException($"RootCert is not a PEM certificate: {e.Message}");
+        }
+
+        using (cert)
+        {
+            if (cert.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+            {
+                throw new CaConfigException("RootCert is not a CA certificate (basic constraints CA:TRUE)");
+            }
+
+            if (cert.NotBefore.ToUniversalTime() > now.UtcDateTime || cert.NotAfter.ToUniversalTime() < (now + mustOutlive).UtcDateTime)
+            {
+                throw new CaConfigException($"RootCert is valid {cert.NotBefore.ToUniversalTime():u} to {cert.NotAfter.ToUniversalTime():u}: it must be valid now and outlive a leaf ({mustOutlive})");
+            }
+
+            var matches = key switch
+            {
+                ECDsa ec => cert.GetECDsaPublicKey() is { } pub && pub.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(ec.ExportSubjectPublicKeyInfo()),
+                RSA rsa => cert.GetRSAPublicKey() is { } pub && pub.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(rsa.ExportSubjectPublicKeyInfo()),
+                _ => false,
+            };
+            if (!matches)
+            {
+                throw new CaConfigException("PrivateKey is not the key of RootCert");
+            }
+
+            return new CaKeyPair(cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+        }
+    }
+
+    /// <summary>What the CA's roots list says of a root certificate: fingerprint ID, subject key ID, serial, validity, key type and size.</summary>
+    public static RootFacts Describe(string rootCertPem)
+    {
+        using var cert = X509Certificate2.CreateFromPem(rootCertPem);
+        var keyId = cert.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.ToArray()
+            ?? new X509SubjectKeyIdentifierExtension(cert.PublicKey, false).SubjectKeyIdentifierBytes.ToArray();
+        var serial = cert.SerialNumberBytes.Span;
+        ulong low = 0;
+        foreach (var b in serial[Math.Max(0, serial.Length - 8)..])
+        {
+            low = (low << 8) | b;
+        }
+
+        var (type, bits) = cert.GetECDsaPublicKey() is { } ec ? ("ec", ec.KeySize) : ("rsa", cert.GetRSAPublicKey()?.KeySize ?? 0);
+        return new RootFacts(
+            ColonHex(cert.GetCertHash()), // the SHA-1 fingerprint: Consul's root ID format, an identifier, not a check
+            ColonHex(keyId),
+            low,
+            new DateTimeOffset(cert.NotBefore.ToUniversalTime()),
+            new DateTimeOffset(cert.NotAfter.ToUniversalTime()),
+            type,
+            bits);
+    }
+
+    /// <summary>Bytes as Consul writes certificate IDs: lower-case hex pairs joined by ':'.</summary>
+    public static string ColonHex(ReadOnlySpan<byte> bytes) => string.Join(':', bytes.ToArray().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>An operator's PEM key: EC P-256 or RSA 2048/4096 (PKCS#8, SEC1 or PKCS#1).</summary>
+    private static AsymmetricAlgorithm ReadOperatorKey(string pem)
+    {
+        if (string.IsNullOrWhiteSpace(pem) || !pem.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+        {
+            throw new CaConfigException("PrivateKey is not a PEM private key");
+        }
+
+        AsymmetricAlgorithm key;
+        try
+        {
+            key = LoadKey(pem);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            throw new CaConfigException($"PrivateKey cannot be read: {e.Message}");
+        }
+
+        var supported = key switch
+        {
+            ECDsa ec => ec.ExportParameters(false).Curve.Oid.Value == P256Oid || ec.KeySize == 256,
+            RSA rsa => rsa.KeySize is 2048 or 4096,
+            _ => false,
+        };
+        if (!supported)
+        {
+            key.Dispose();
+            throw new CaConfigException("PrivateKey must be EC P-256 or RSA 2048/4096");
+        }
+
+        return key;
     }
 
     /// <summary>A CSR from PEM with its signature verified and its key checked (EC P-256, as Consul's leaves).</summary>
@@ -209,8 +331,9 @@ public static class CertificateAuthority
             ec.ImportFromPem(pem);
             return ec;
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
+            // Not an EC key (or labelled "RSA PRIVATE KEY"): RSA is the other kind a CA may have.
             ec.Dispose();
             var rsa = RSA.Create();
             rsa.ImportFromPem(pem);

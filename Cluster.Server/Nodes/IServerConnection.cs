@@ -27,6 +27,12 @@ public interface IServerConnection : ICatalogSync
     /// <summary>A typed read, held (blocking) while its index is the caller's.</summary>
     Task<QueryResult<T>> QueryAsync<T>(StateQuery<T> query, ReadOptions options, CancellationToken cancellationToken = default);
 
+    /// <summary>A leaf for a service from its agent's CSR, signed on the leader (<see cref="Connect.RateLimitedException"/> when over the CSR limits).</summary>
+    Task<SignReply> SignAsync(SignRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A new Connect CA configuration, rotating the root when it brings or asks for a new key.</summary>
+    Task<CaConfigureReply> ConfigureCaAsync(CaConfigureRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>The change feed of one subject: a snapshot (or a resume after the request's index), then its events.</summary>
     IAsyncEnumerable<SubscribeEvent> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default);
 }

@@ -47,6 +47,10 @@ public sealed partial class ServerNode : IServerConnection
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
         }
+        catch (Connect.RateLimitedException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
         catch (Exception e) when (e is InvalidOperationException or Cluster.Raft.Server.NotLeaderException)
         {
             // Raft refused here (this server is not the leader): an answer, not a transport failure.

@@ -51,6 +51,7 @@ public sealed partial class ServerNode
                         await ReconcileCatalogAsync(cancellationToken);
                         await ExpireSessionsAsync(cancellationToken);
                         await ReapTombstonesAsync(cancellationToken);
+                        await MaintainCaAsync(cancellationToken);
                     }
                     catch (Exception e) when (e is NoLeaderException or Cluster.Raft.Server.NotLeaderException or RpcException or InvalidOperationException)
                     {

@@ -59,6 +59,9 @@ public sealed record ServerOptions
     /// <summary>Raft tick; elections after 10–20 ticks.</summary>
     public TimeSpan RaftTick { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>The CA configuration a new cluster starts with (Consul's connect.ca_config); null: the defaults. Later changes go through the API.</summary>
+    public Cluster.Contracts.State.CaConfig? ConnectCa { get; init; }
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Randomness for jitter (seeded in tests); used under a lock.</summary>

@@ -61,6 +61,7 @@ public static class StateQueries
             QueryRequest.QueryOneofCase.SessionList => new SessionListQuery(),
             QueryRequest.QueryOneofCase.SessionGet => new SessionInfoQuery(request.SessionGet),
             QueryRequest.QueryOneofCase.NodeSessions => new NodeSessionsQuery(request.NodeSessions),
+            QueryRequest.QueryOneofCase.Ca => new CaQuery(),
             _ => null,
         };
     }
@@ -275,4 +276,42 @@ public sealed record SessionInfoQuery(string Id) : SessionsQuery
     }
 
     public override QueryRequest ToRequest() => new() { SessionGet = Id };
+}
+
+/// <summary>The Connect CA as agents and the HTTP API see it: config, trust domain and roots, never a signing key.</summary>
+public sealed record CaQuery : StateQuery<CaState?>
+{
+    public override Read<CaState?> Run(StateVersion state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var read = state.CaGet();
+        return new(read.Index, read.Result is { } ca ? Public(ca) : null, read.Watches);
+    }
+
+    public override QueryRequest ToRequest() => new() { Ca = true };
+
+    public override void Encode(CaState? result, QueryReply reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        if (result is not null)
+        {
+            reply.Found = true;
+            reply.Ca = Public(result);
+        }
+    }
+
+    public override CaState? Decode(QueryReply reply) => reply is { Found: true, Ca: { } ca } ? ca : null;
+
+    /// <summary>A copy without the roots' signing keys.</summary>
+    public static CaState Public(CaState ca)
+    {
+        ArgumentNullException.ThrowIfNull(ca);
+        var copy = ca.Clone();
+        foreach (var root in copy.Roots)
+        {
+            root.SigningKey = "";
+        }
+
+        return copy;
+    }
 }

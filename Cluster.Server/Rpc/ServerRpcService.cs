@@ -27,4 +27,8 @@ internal sealed class ServerRpcService(ServerNode node) : ServerRpc.ServerRpcBas
 
     public override Task Subscribe(SubscribeRequest request, IServerStreamWriter<SubscribeEvent> responseStream, ServerCallContext context) =>
         node.ServeSubscribeAsync(request, responseStream, context);
+
+    public override Task<SignReply> Sign(SignRequest request, ServerCallContext context) => node.ServeSignAsync(request, context);
+
+    public override Task<CaConfigureReply> ConfigureCa(CaConfigureRequest request, ServerCallContext context) => node.ServeConfigureCaAsync(request, context);
 }

@@ -66,6 +66,11 @@ public sealed class StateStore
         snapshot.Sessions.AddRange(state.Sessions.PrefixWatch("").Entries.Select(e => e.Value));
         snapshot.Config.AddRange(state.Config.PrefixWatch("").Entries.Select(e => e.Value));
         snapshot.TableIndexes.Add(state.TableIndexes);
+        if (state.Ca.TryGet(StateVersion.CaKey, out var ca))
+        {
+            snapshot.Ca = ca;
+        }
+
         snapshot.WriteTo(destination);
     }
 
@@ -126,6 +131,12 @@ public sealed class StateStore
             config.Set(StateVersion.Key(entry.Kind, entry.Name), entry);
         }
 
+        var caTree = new RadixTree<CaState>().Write();
+        if (snapshot.Ca is not null)
+        {
+            caTree.Set(StateVersion.CaKey, snapshot.Ca);
+        }
+
         var old = Current;
         var restored = new StateVersion
         {
@@ -140,6 +151,7 @@ public sealed class StateStore
             Sessions = sessions.Commit(),
             SessionsByNode = sessionsByNode.Commit(),
             Config = config.Commit(),
+            Ca = caTree.Commit(),
             TableIndexes = snapshot.TableIndexes.ToImmutableDictionary(),
             FeedIndex = snapshot.Index,
         };
@@ -162,6 +174,7 @@ public sealed class StateStore
         old.Sessions.FireAll();
         old.SessionsByNode.FireAll();
         old.Config.FireAll();
+        old.Ca.FireAll();
     }
 
     private void Publish(StateVersion next, IReadOnlyList<StateEvent> events)
@@ -206,6 +219,8 @@ public sealed class StateStore
                 return new CommandResult { Ok = writer.Config(command.Config) };
             case Command.OpOneofCase.Txn:
                 return Transaction(writer, command.Txn);
+            case Command.OpOneofCase.Ca:
+                return new CommandResult { Ok = writer.SetCa(command.Ca) };
             case Command.OpOneofCase.Reap:
                 writer.ReapTombstones(command.Reap.UpTo);
                 return new CommandResult { Ok = true };

@@ -206,5 +206,12 @@ public sealed partial record StateVersion
         return new(Floor(TableIndex(Tables.Config)), found ? entry : null, [changed]);
     }
 
+    /// <summary>The Connect CA with its signing keys, null before the leader has made it (servers only: see <see cref="Query.CaQuery"/> for what leaves a server).</summary>
+    public Read<CaState?> CaGet()
+    {
+        var (found, ca, changed) = Ca.GetWatch(CaKey);
+        return new(Floor(TableIndex(Tables.Ca)), found ? ca : null, [changed]);
+    }
+
     private static ulong Floor(ulong index) => Math.Max(index, 1);
 }

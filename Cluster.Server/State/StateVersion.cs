@@ -14,6 +14,8 @@ public sealed partial record StateVersion
 {
     public const char Sep = '\0';
 
+    public const string CaKey = "ca";
+
     /// <summary>The Raft index of the last command applied.</summary>
     public ulong Index { get; init; }
 
@@ -48,6 +50,9 @@ public sealed partial record StateVersion
 
     /// <summary>kind · name → config entry.</summary>
     public RadixTree<ConfigEntry> Config { get; init; } = new();
+
+    /// <summary>The Connect CA (config, trust domain, roots with their signing keys) under the one key <see cref="CaKey"/>.</summary>
+    public RadixTree<CaState> Ca { get; init; } = new();
 
     /// <summary>The index of the last write to each table (<see cref="Tables"/>).</summary>
     public ImmutableDictionary<string, ulong> TableIndexes { get; init; } = ImmutableDictionary<string, ulong>.Empty;
@@ -88,4 +93,5 @@ public static class Tables
     public const string Checks = "checks";
     public const string Sessions = "sessions";
     public const string Config = "config-entries";
+    public const string Ca = "connect-ca";
 }

@@ -25,6 +25,7 @@ public sealed partial class StateWriter
     private readonly TableWriter<Session> _sessions;
     private readonly TableWriter<Session> _sessionsByNode;
     private readonly TableWriter<ConfigEntry> _config;
+    private readonly TableWriter<CaState> _ca;
     private Dictionary<string, long>? _lockDelays;
 
     public StateWriter(StateVersion from, ulong index, long unixMs)
@@ -43,6 +44,7 @@ public sealed partial class StateWriter
         _sessions = new(from.Sessions, Tables.Sessions, _events, index);
         _sessionsByNode = new(from.SessionsByNode, Tables.Sessions, _events, index);
         _config = new(from.Config, Tables.Config, _events, index);
+        _ca = new(from.Ca, Tables.Ca, _events, index);
     }
 
     public ulong Index { get; }
@@ -70,6 +72,7 @@ public sealed partial class StateWriter
         Mark(Tables.Checks, _checks.Changed);
         Mark(Tables.Sessions, _sessions.Changed);
         Mark(Tables.Config, _config.Changed);
+        Mark(Tables.Ca, _ca.Changed);
         var lockDelays = _from.LockDelays;
         if (_lockDelays is not null)
         {
@@ -91,6 +94,7 @@ public sealed partial class StateWriter
             Sessions = _sessions.Commit(),
             SessionsByNode = _sessionsByNode.Commit(),
             Config = _config.Commit(),
+            Ca = _ca.Commit(),
             TableIndexes = indexes.ToImmutable(),
             FeedIndex = _events.Count > 0 ? Index : _from.FeedIndex, // this command's batch follows it onto the feed
             LockDelays = lockDelays,
