@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Cluster.Server.Connect;
@@ -6,14 +5,11 @@ using Cluster.Server.Connect;
 namespace Cluster.Tests.Connect;
 
 /// <summary>The built-in CA's certificate work, checked by openssl and against the CSR attacks Consul has had.</summary>
-public sealed class CertificateAuthorityTests : IDisposable
+public sealed class CertificateAuthorityTests
 {
     private const string TrustDomain = "11111111-2222-3333-4444-555555555555.consul";
     private static readonly DateTimeOffset Now = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
     private static readonly SpiffeId Web = new(TrustDomain, "default", "dc1", "web");
-    private readonly string _dir = Directory.CreateTempSubdirectory("ca-test-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static byte[] Serial(int n) => [0x01, (byte)(n >> 8), (byte)n];
 
@@ -161,35 +157,8 @@ public sealed class CertificateAuthorityTests : IDisposable
         }
     }
 
-    private string OpensslVerify(string rootPem, string leafPem, string? untrusted = null, DateTimeOffset? at = null)
-    {
-        var root = Path.Combine(_dir, $"root-{Guid.NewGuid():N}.pem");
-        File.WriteAllText(root, rootPem);
-        List<string> args = ["verify", "-CAfile", root, "-attime", (at ?? Now.AddHours(1)).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)];
-        if (untrusted is not null)
-        {
-            var chain = Path.Combine(_dir, $"chain-{Guid.NewGuid():N}.pem");
-            File.WriteAllText(chain, untrusted);
-            args.AddRange(["-untrusted", chain]);
-        }
+    private static string OpensslVerify(string rootPem, string leafPem, string? untrusted = null, DateTimeOffset? at = null) =>
+        Connect.Openssl.Verify(rootPem, leafPem, untrusted, at ?? Now.AddHours(1));
 
-        var output = Openssl(args, leafPem);
-        return output.TrimEnd().EndsWith(": OK", StringComparison.Ordinal) ? "OK" : output;
-    }
-
-    private static string Openssl(IEnumerable<string> args, string stdin)
-    {
-        var start = new ProcessStartInfo("openssl") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return output;
-    }
+    private static string Openssl(IEnumerable<string> args, string stdin) => Connect.Openssl.Run(args, stdin);
 }
