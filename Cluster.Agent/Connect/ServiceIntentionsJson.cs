@@ -104,9 +104,11 @@ public static class ServiceIntentionsJson
     {
         Known(json, path, SourceKeys);
         NoPartition(json, path);
-        if (json["Precedence"] is { } precedence && precedence.GetValueKind() != JsonValueKind.Number)
+        // A client's precedence is read only to be overwritten by the computed one (as Consul does); a stored one is kept.
+        var precedence = 0;
+        if (json["Precedence"] is { } given && (given.GetValueKind() != JsonValueKind.Number || !given.AsValue().TryGetValue(out precedence)))
         {
-            throw Bad($"{path}Precedence: expected a number");
+            precedence = given.GetValueKind() == JsonValueKind.Number ? 0 : throw Bad($"{path}Precedence: expected a number");
         }
 
         return new SourceIntention
@@ -116,6 +118,7 @@ public static class ServiceIntentionsJson
             SamenessGroup = Str(json, path, "SamenessGroup"),
             Action = Str(json, path, "Action"),
             Permissions = Permissions(json, path),
+            Precedence = precedence,
             Type = Str(json, path, "Type"),
             Description = Str(json, path, "Description"),
             LegacyId = Str(json, path, "LegacyID"),

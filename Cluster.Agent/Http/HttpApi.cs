@@ -39,6 +39,7 @@ public sealed partial class HttpApi : IAsyncDisposable
         MapSessions();
         MapStatusAndOperator();
         MapConfig();
+        MapIntentions(loggerFactory);
     }
 
     public IAgentNode Node { get; }
@@ -185,6 +186,7 @@ public sealed partial class HttpApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await DisposeConnectAsync();
         if (_app is not null)
         {
             await _app.StopAsync();
