@@ -90,8 +90,9 @@ public sealed partial class IntentionCache : IAsyncDisposable
                     failures = 0;
                 }
             }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            catch (Exception) when (token.IsCancellationRequested)
             {
+                // Stopping: however the watch ended (a cancelled call may surface as an RPC error), it is not a failure.
                 return;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
