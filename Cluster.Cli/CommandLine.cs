@@ -51,6 +51,7 @@ public static class CommandLine
         MembersCommand.Verb,
         .. OperatorCommands.Verbs,
         .. ConfigCommands.Verbs,
+        .. IntentionCommands.Verbs,
     ];
 
     private static bool IsHelp(string arg) => arg is "-h" or "-help" or "--help";

@@ -1,16 +1,18 @@
 using System.Text.Json.Nodes;
+using Cluster.Agent.Connect;
 using Cluster.Contracts.State;
 
 namespace Cluster.Agent.Http;
 
 /// <summary>
-/// Config entries: the kinds accepted so far, their fields (Consul's names; snake_case as HCL
+/// Config entries: the kinds accepted so far (proxy-defaults, service-defaults, service-intentions), their fields (Consul's names; snake_case as HCL
 /// writes them is accepted and normalised), and validation. An entry is stored as normalised JSON.
 /// </summary>
 public static class ConfigEntries
 {
     public const string ProxyDefaults = "proxy-defaults";
     public const string ServiceDefaults = "service-defaults";
+    public const string ServiceIntentionsKind = ServiceIntentions.Kind;
 
     private static readonly string[] Common = ["Kind", "Name", "Namespace", "Partition", "Meta", "Mode", "TransparentProxy", "MeshGateway", "Expose", "EnvoyExtensions"];
 
@@ -18,6 +20,7 @@ public static class ConfigEntries
     {
         [ProxyDefaults] = [.. Common, "Config", "AccessLogs", "FailoverPolicy", "PrioritizeByLocality", "MutualTLSMode"],
         [ServiceDefaults] = [.. Common, "Protocol", "MutualTLSMode", "ExternalSNI", "UpstreamConfig", "Destination", "MaxInboundConnections", "LocalConnectTimeoutMs", "LocalRequestTimeoutMs", "BalanceInboundConnections", "RateLimits"],
+        [ServiceIntentionsKind] = ["Kind", "Name", "Namespace", "Partition", "Meta", "Sources", "JWT"],
     };
 
     /// <summary>Field names inside the entries' objects (MeshGateway, TransparentProxy, Expose, UpstreamConfig, AccessLogs, RateLimits, ...).</summary>
@@ -28,13 +31,15 @@ public static class ConfigEntries
         "PassiveHealthCheck", "Interval", "MaxFailures", "EnforcingConsecutive5xx", "MaxEjectionPercent", "BaseEjectionTime", "BalanceOutboundConnections",
         "Addresses", "Port", "Enabled", "DisableListenerLogs", "Type", "JSONFormat", "TextFormat", "InstanceLevel", "RequestsPerSecond", "RequestsMaxBurst",
         "Routes", "PathExact", "PathPrefix", "PathRegex", "Required", "Arguments", "ConsulVersion", "EnvoyVersion", "Regions", "SamenessGroup",
+        "Sources", "Action", "Permissions", "HTTP", "Header", "Methods", "Present", "Exact", "Prefix", "Suffix", "Regex", "Invert", "Precedence",
+        "Description", "LegacyID", "LegacyMeta", "LegacyCreateTime", "LegacyUpdateTime", "JWT",
     ];
 
     /// <summary>Every field name we know, for matching a key written in another case or in snake_case.</summary>
     private static readonly string[] KnownFields = [.. Fields.Values.SelectMany(f => f).Concat(NestedFields).Distinct(StringComparer.Ordinal)];
 
-    /// <summary>Objects whose keys are the user's own and kept as written: Meta, a proxy's opaque Config, an extension's Arguments.</summary>
-    private static readonly HashSet<string> Opaque = new(StringComparer.Ordinal) { "Meta", "Config", "Arguments" };
+    /// <summary>Objects whose keys are the user's own and kept as written: Meta (and an intention's LegacyMeta), a proxy's opaque Config, an extension's Arguments.</summary>
+    private static readonly HashSet<string> Opaque = new(StringComparer.Ordinal) { "Meta", "LegacyMeta", "Config", "Arguments" };
 
     private static readonly HashSet<string> Protocols = new(StringComparer.Ordinal) { "tcp", "http", "http2", "grpc" };
 
@@ -42,6 +47,7 @@ public static class ConfigEntries
     {
         ProxyDefaults or "proxydefaults" => ProxyDefaults,
         ServiceDefaults or "servicedefaults" => ServiceDefaults,
+        ServiceIntentionsKind or "serviceintentions" => ServiceIntentionsKind,
         var other => throw ApiException.BadRequest($"invalid config entry kind: {other}"),
     };
 
@@ -72,6 +78,14 @@ public static class ConfigEntries
         if (name.Length == 0)
         {
             throw ApiException.BadRequest("Name is required");
+        }
+
+        if (kind == ServiceIntentionsKind)
+        {
+            // Consul's normalisation (precedence computed, sources ordered by it) and validation;
+            // stored under the destination's name, prefixed by its namespace unless that is the default.
+            var intentions = IntentionValidation.Normalize(ServiceIntentionsJson.Parse(normalized), IntentionWrite.ByName);
+            return new ConfigEntry { Kind = kind, Name = IntentionEdits.StoreName(intentions.Destination), Json = ServiceIntentionsJson.ToJson(intentions).ToJsonString() };
         }
 
         if (JsonFields.Obj(normalized, "MeshGateway") is { } gateway)
@@ -118,6 +132,9 @@ public static class ConfigEntries
 
         return new ConfigEntry { Kind = kind, Name = name, Json = normalized.ToJsonString() };
     }
+
+    /// <summary>An object with Consul's field names at every level (for parts of other bodies that hold config entry fields).</summary>
+    internal static JsonObject NormalizeNames(JsonObject json) => NormalizeObject(json);
 
     /// <summary>The entry with Consul's field names at every level (mesh_gateway.mode → MeshGateway.Mode), opaque objects copied as they are.</summary>
     private static JsonObject NormalizeObject(JsonObject json)

@@ -41,6 +41,7 @@ public sealed partial class HttpApi : IAsyncDisposable
         MapStatusAndOperator();
         MapConfig();
         MapConnectCa();
+        MapIntentions();
         Connect = new AgentConnect(
             node.Servers,
             node.Datacenter,

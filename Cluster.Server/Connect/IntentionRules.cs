@@ -32,6 +32,18 @@ public enum IntentionAction
 public sealed record Authorization(bool Authorized, string Reason, IntentionRule? Matched);
 
 /// <summary>
+/// What decides a connection no intention matches. The one seam the ACL system will own: with
+/// ACLs it is their default policy; without ACLs (all we have yet) Consul allows everything.
+/// </summary>
+public sealed record IntentionDefault(bool Allow, string Reason)
+{
+    /// <summary>Consul's answer when ACLs are disabled: everything no intention denies is allowed.</summary>
+    public static readonly IntentionDefault AclsDisabled = new(true, "ACLs disabled, access is allowed by default");
+
+    public static IntentionDefault FromAcls(bool allow) => new(allow, "Default behavior configured by ACLs");
+}
+
+/// <summary>
 /// Consul's intention semantics, as pure functions: the nine-level precedence (exact beats
 /// wildcard, destination before source, namespace before name), deny wins between equals, and the
 /// default policy when nothing matches.
@@ -78,9 +90,14 @@ public static class IntentionRules
     /// matching intention of highest precedence decides (deny first among equals); none matching,
     /// the default policy does.
     /// </summary>
-    public static Authorization Authorize(IEnumerable<IntentionRule> intentions, ServiceName source, ServiceName destination, bool defaultAllow)
+    public static Authorization Authorize(IEnumerable<IntentionRule> intentions, ServiceName source, ServiceName destination, bool defaultAllow) =>
+        Authorize(intentions, source, destination, IntentionDefault.FromAcls(defaultAllow));
+
+    /// <inheritdoc cref="Authorize(IEnumerable{IntentionRule}, ServiceName, ServiceName, bool)"/>
+    public static Authorization Authorize(IEnumerable<IntentionRule> intentions, ServiceName source, ServiceName destination, IntentionDefault fallback)
     {
         ArgumentNullException.ThrowIfNull(intentions);
+        ArgumentNullException.ThrowIfNull(fallback);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
         IntentionRule? best = null;
@@ -100,18 +117,19 @@ public static class IntentionRules
             }
         }
 
-        if (best is null)
-        {
-            return new(defaultAllow, "Default behavior configured by ACLs", null);
-        }
+        return best is null ? new(fallback.Allow, fallback.Reason, null) : Decide(best);
+    }
 
-        var verdict = best.Action switch
+    /// <summary>The decision a matched intention makes for a whole connection: an L7 one denies it.</summary>
+    public static Authorization Decide(IntentionRule matched)
+    {
+        ArgumentNullException.ThrowIfNull(matched);
+        return matched.Action switch
         {
-            IntentionAction.Allow => "allow",
-            IntentionAction.Deny => "deny",
-            _ => "L7 permissions, which only an HTTP proxy can apply: deny for a connection",
+            IntentionAction.Allow => new(true, $"Matched L4 intention: {matched.Source} => {matched.Destination} (allow)", matched),
+            IntentionAction.Deny => new(false, $"Matched L4 intention: {matched.Source} => {matched.Destination} (deny)", matched),
+            _ => new(false, $"Matched L7 intention: {matched.Source} => {matched.Destination} (L7 permissions, which only an HTTP proxy can apply: deny for a connection)", matched),
         };
-        return new(best.Action == IntentionAction.Allow, $"Matched L4 intention: {best.Source} => {best.Destination} ({verdict})", best);
     }
 
     private static bool Denies(IntentionRule rule) => rule.Action != IntentionAction.Allow;

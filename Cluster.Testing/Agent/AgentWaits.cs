@@ -9,6 +9,13 @@ namespace Cluster.Testing.Agent;
 /// </summary>
 public static class AgentWaits
 {
+    /// <summary>The cluster's Connect trust domain once the leader has made the CA (read through this agent).</summary>
+    public static async Task<string> TrustDomainAsync(HttpClient http, TimeSpan timeout)
+    {
+        using var roots = await UntilAsync(http, "/v1/connect/ca/roots", json => json.TryGetProperty("TrustDomain", out var domain) && domain.GetString()?.Length > 0, timeout);
+        return roots.RootElement.GetProperty("TrustDomain").GetString()!;
+    }
+
     /// <summary>Follows <paramref name="path"/> until its JSON satisfies <paramref name="done"/> (errors and 404 count as not yet).</summary>
     public static async Task<JsonDocument> UntilAsync(HttpClient http, string path, Func<JsonElement, bool> done, TimeSpan timeout)
     {

@@ -43,6 +43,28 @@ public sealed class HttpAgentFixture : IAsyncLifetime
         _client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
         await WaitForLeaderAsync();
         await WaitForSelfInCatalogAsync();
+        CaTrustDomain = await WaitForCaAsync();
+    }
+
+    /// <summary>The Connect CA's trust domain (made by the leader on its first pass).</summary>
+    public string CaTrustDomain { get; private set; } = "";
+
+    /// <summary>Waits (blocking queries, bounded) for the leader's first CA root; its trust domain.</summary>
+    private async Task<string> WaitForCaAsync()
+    {
+        ulong index = 0;
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var reply = await GetAsync($"/v1/connect/ca/roots?index={index}&wait=2s");
+            if (reply.Status == HttpStatusCode.OK)
+            {
+                return (string)reply.Json!["TrustDomain"]!;
+            }
+
+            index = reply.Index;
+        }
+
+        throw new TimeoutException("the leader never made the Connect CA");
     }
 
     public async Task DisposeAsync()
