@@ -52,7 +52,7 @@ public static class CertificateAuthority
         using var root = request.CreateSelfSigned(now.AddMinutes(-1), now + ttl);
         // CreateSelfSigned picks a random serial; re-issue with the given one so serials are the caller's.
         using var issued = request.Create(root.SubjectName, Generator(key), now.AddMinutes(-1), now + ttl, serial);
-        return new CaKeyPair(issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+        return new CaKeyPair(Pem(issued.ExportCertificatePem()), Pem(key.ExportPkcs8PrivateKeyPem()));
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ public static class CertificateAuthority
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(oldRoot, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         var notAfter = newRoot.NotAfter < oldRoot.NotAfter ? newRoot.NotAfter : oldRoot.NotAfter;
         using var cross = request.Create(oldRoot.SubjectName, Generator(oldKey), now.AddMinutes(-1), notAfter, serial);
-        return cross.ExportCertificatePem();
+        return Pem(cross.ExportCertificatePem());
     }
 
     /// <summary>
@@ -118,7 +118,7 @@ public static class CertificateAuthority
         leaf.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(caCert, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         var notAfter = now + ttl < caCert.NotAfter ? now + ttl : new DateTimeOffset(caCert.NotAfter.ToUniversalTime());
         using var issued = leaf.Create(caCert.SubjectName, Generator(caKey), now.AddMinutes(-1), notAfter, serial);
-        return issued.ExportCertificatePem();
+        return Pem(issued.ExportCertificatePem());
     }
 
     /// <summary>
@@ -162,7 +162,7 @@ public static class CertificateAuthority
                 throw new CaConfigException("PrivateKey is not the key of RootCert");
             }
 
-            return new CaKeyPair(cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+            return new CaKeyPair(Pem(cert.ExportCertificatePem()), Pem(key.ExportPkcs8PrivateKeyPem()));
         }
     }
 
@@ -189,6 +189,9 @@ public static class CertificateAuthority
             type,
             bits);
     }
+
+    /// <summary>PEM ending in a newline, as Consul writes it: PEMs are joined into chains and bundles by concatenation.</summary>
+    private static string Pem(string pem) => pem.EndsWith('\n') ? pem : pem + "\n";
 
     /// <summary>Bytes as Consul writes certificate IDs: lower-case hex pairs joined by ':'.</summary>
     public static string ColonHex(ReadOnlySpan<byte> bytes) => string.Join(':', bytes.ToArray().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
