@@ -283,22 +283,10 @@ public static class CertificateAuthority
             throw new CsrException(sans.Count == 0 ? "the CSR has no subject alternative names (it needs one SPIFFE URI)" : "the CSR has more than one subject alternative name extension");
         }
 
-        var uris = new List<string>();
+        IReadOnlyList<string> uris;
         try
         {
-            var names = new AsnReader(sans[0].RawData, AsnEncodingRules.DER).ReadSequence();
-            while (names.HasData)
-            {
-                var tag = names.PeekTag();
-                if (tag == new Asn1Tag(TagClass.ContextSpecific, 6))
-                {
-                    uris.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                }
-                else
-                {
-                    names.ReadEncodedValue();
-                }
-            }
+            uris = UriSans(sans[0].RawData);
         }
         catch (AsnContentException e)
         {
@@ -313,6 +301,27 @@ public static class CertificateAuthority
         return SpiffeId.TryParse(uris[0], out var id)
             ? id
             : throw new CsrException($"the CSR's URI SAN \"{uris[0]}\" is not a SPIFFE service ID (spiffe://<trust-domain>/ns/<ns>/dc/<dc>/svc/<service>)");
+    }
+
+    /// <summary>The URIs in a subjectAltName extension's value (throws <see cref="AsnContentException"/> on a malformed one).</summary>
+    internal static IReadOnlyList<string> UriSans(byte[] extensionValue)
+    {
+        var uris = new List<string>();
+        var names = new AsnReader(extensionValue, AsnEncodingRules.DER).ReadSequence();
+        while (names.HasData)
+        {
+            var tag = names.PeekTag();
+            if (tag == new Asn1Tag(TagClass.ContextSpecific, 6))
+            {
+                uris.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
+            }
+            else
+            {
+                names.ReadEncodedValue();
+            }
+        }
+
+        return uris;
     }
 
     private static void AddCaExtensions(CertificateRequest request, string trustDomain)
