@@ -52,6 +52,7 @@ public static class CommandLine
         .. OperatorCommands.Verbs,
         .. ConfigCommands.Verbs,
         .. IntentionCommands.Verbs,
+        .. ConnectCaCommands.Verbs,
     ];
 
     private static bool IsHelp(string arg) => arg is "-h" or "-help" or "--help";
