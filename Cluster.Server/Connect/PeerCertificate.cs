@@ -57,7 +57,18 @@ public static class PeerCertificate
 
         try
         {
-            if (!chain.Build(leaf))
+            bool built;
+            try
+            {
+                built = chain.Build(leaf);
+            }
+            catch (CryptographicException e)
+            {
+                // A certificate that parses but that OpenSSL cannot process (found by the fuzz test).
+                return new(false, $"the peer's certificate cannot be verified: {e.Message}", identity);
+            }
+
+            if (!built)
             {
                 var why = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
                 return new(false, $"the peer's certificate does not chain to a trusted root: {why}", identity);
