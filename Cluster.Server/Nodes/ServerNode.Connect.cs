@@ -60,7 +60,12 @@ public sealed partial class ServerNode
     {
         ArgumentNullException.ThrowIfNull(request);
         return OnLeaderAsync(
-            () => Task.FromResult(SignHere(request)),
+            async () =>
+            {
+                // A new leader may not have applied its predecessor's last CA write yet: sign with the root as committed.
+                await ReadBarrierAsync(Consistency.Default, cancellationToken).ConfigureAwait(false);
+                return SignHere(request);
+            },
             (client, options) => client.SignAsync(new SignRequest { Csr = request.Csr, Service = request.Service }, options).ResponseAsync,
             cancellationToken);
     }
