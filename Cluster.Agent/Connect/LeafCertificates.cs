@@ -18,6 +18,9 @@ namespace Cluster.Agent.Connect;
 public sealed partial class LeafCertificates(IServerConnection servers, CaRootsWatch roots, string datacenter, Func<int> clusterSize, TimeProvider time, Random random, ILogger logger) : IAsyncDisposable
 {
     private static readonly Backoff Retry = new(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30));
+
+    /// <summary>A leaf nobody asked for in this long is not renewed again (Consul's agent cache keeps an entry 72 h after its last use).</summary>
+    public static readonly TimeSpan UnusedFor = TimeSpan.FromHours(72);
     private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
@@ -30,6 +33,7 @@ public sealed partial class LeafCertificates(IServerConnection servers, CaRootsW
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         var slot = _slots.GetOrAdd(service, s => new Slot(s));
+        slot.LastAsked = time.GetUtcNow();
         slot.EnsureStarted(this);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(wait);
@@ -88,6 +92,10 @@ public sealed partial class LeafCertificates(IServerConnection servers, CaRootsW
             }
 
             await UntilRenewalAsync(slot, cancellationToken).ConfigureAwait(false);
+            if (time.GetUtcNow() - slot.LastAsked > UnusedFor && _slots.TryRemove(new KeyValuePair<string, Slot>(slot.Service, slot)))
+            {
+                return; // the service is gone or its proxy stopped asking: a later request starts afresh
+            }
         }
     }
 
@@ -111,8 +119,9 @@ public sealed partial class LeafCertificates(IServerConnection servers, CaRootsW
             }
 
             var due = renewAt - time.GetUtcNow();
-            if (due <= TimeSpan.Zero)
+            if (due < TimeSpan.FromMilliseconds(1))
             {
+                // Timers count whole milliseconds: a shorter wait completes at once and would spin here.
                 return;
             }
 
@@ -177,6 +186,7 @@ public sealed partial class LeafCertificates(IServerConnection servers, CaRootsW
     {
         private readonly Lock _lock = new();
         private IssuedLeaf? _leaf;
+        private long _lastAskedTicks;
 
         public string Service { get; } = service;
 
@@ -187,6 +197,12 @@ public sealed partial class LeafCertificates(IServerConnection servers, CaRootsW
         public IssuedLeaf? Leaf => Volatile.Read(ref _leaf);
 
         public string? LastError { get; set; }
+
+        public DateTimeOffset LastAsked
+        {
+            get => new(Interlocked.Read(ref _lastAskedTicks), TimeSpan.Zero);
+            set => Interlocked.Exchange(ref _lastAskedTicks, value.UtcTicks);
+        }
 
         public void EnsureStarted(LeafCertificates owner)
         {

@@ -135,7 +135,7 @@ public sealed partial class AgentHost : IAsyncDisposable
             Persisted = settings.Dev ? null : new RegistrationStore(Path.Combine(settings.Server.DataDirectory, "agent")),
         };
         aliases.Agent = agent;
-        var http = new HttpApi(node, agent, loggerFactory) { Actors = actors };
+        var http = new HttpApi(node, agent, loggerFactory, settings.Server.Time) { Actors = actors };
         DnsServer? dns = null;
         try
         {

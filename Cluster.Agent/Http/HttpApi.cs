@@ -28,7 +28,7 @@ public sealed partial class HttpApi : IAsyncDisposable
     /// <see cref="IAgentNode.Servers"/>, which a server answers from its own store and Raft and a
     /// client agent over gRPC.
     /// </summary>
-    public HttpApi(IAgentNode node, LocalAgent agent, ILoggerFactory loggerFactory)
+    public HttpApi(IAgentNode node, LocalAgent agent, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Node = node;
@@ -46,7 +46,7 @@ public sealed partial class HttpApi : IAsyncDisposable
             node.Servers,
             node.Datacenter,
             () => node.Lan.Members.Count,
-            TimeProvider.System,
+            time ?? TimeProvider.System,
             new Random(),
             loggerFactory);
     }
