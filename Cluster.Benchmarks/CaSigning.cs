@@ -111,7 +111,8 @@ internal static class CaSigning
         var client = new ServerRpc.ServerRpcClient(channel);
         var next = 0;
         async Task Sign() => await client.SignAsync(remote[(int)((uint)Interlocked.Increment(ref next) % Services)]);
-        await LoadRunner.RunAsync(callers, TimeSpan.Zero, TimeSpan.FromSeconds(3), Sign); // JIT and connections warm
+        await LoadRunner.RunAsync(callers, TimeSpan.Zero, TimeSpan.FromSeconds(5), Sign); // JIT and connections warm
+        await Task.Delay(TimeSpan.FromSeconds(5)); // the agent's tiered JIT and finalizers catch up after the warm-up
         var idle = new DevAgent.CpuWindow(agent);
         await Task.Delay(TimeSpan.FromSeconds(3));
         var (idleWall, _, idleCpu) = idle.Stop();
@@ -145,10 +146,10 @@ internal static class CaSigning
         return issued.ExportCertificatePem();
     }
 
-    /// <summary>Runs <paramref name="operation"/> on <paramref name="threads"/> dedicated threads for <paramref name="duration"/> (after a 1 s warm-up): total per second, and per CPU-second of this process.</summary>
+    /// <summary>Runs <paramref name="operation"/> on <paramref name="threads"/> dedicated threads for <paramref name="duration"/> (after a 2 s warm-up, for the tiered JIT): total per second, and per CPU-second of this process.</summary>
     public static (double PerSecond, double PerCpuSecond) Threads(int threads, TimeSpan duration, Action<int> operation)
     {
-        Run(TimeSpan.FromSeconds(1));
+        Run(TimeSpan.FromSeconds(2));
         var window = new DevAgent.CpuWindow(null);
         var count = Run(duration);
         var (wall, cpu, _) = window.Stop();
