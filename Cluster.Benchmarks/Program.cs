@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding|remote] [--entities N] | kv [--duration S] [--callers 1,16,64] [--watchers N] [--no-etcd] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | gossip [--members 50,200,1000] [--seed N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] [--timer-ticks] | checker [--rounds N] [--history FILE] | jepsen [--duration S] [--runs N] [--seed N] [--clients N] [--faults kill,pause,partition] [--stale-reads] | serve-aspnet | serve-kestrel
+// cluster-bench: grpc [--warmup S] [--duration S] [--rounds N] [--only TEXT] | actors [--rounds N] [--only tell|ask|memory|sharding|remote] [--entities N] | kv [--duration S] [--callers 1,16,64] [--watchers N] [--no-etcd] | raft [--duration S] [--proposers 1,16,256] [--failovers N] [--no-etcd] | gossip [--members 50,200,1000] [--seed N] | raft-sim [--nodes N] [--from SEED] [--seeds COUNT] [--timer-ticks] | checker [--rounds N] [--history FILE] | jepsen [--duration S] [--runs N] [--seed N] [--clients N] [--faults kill,pause,partition] [--stale-reads] | ca [--only sign,rotate,authorize] [--duration S] [--threads N] [--callers N] [--agents N] [--rate R] [--rotation-timeout S] [--intentions N] [--connections N] [--no-wrk] | serve-aspnet | serve-kestrel
 var command = args.FirstOrDefault() ?? "grpc";
 switch (command)
 {
@@ -62,12 +62,26 @@ switch (command)
             },
             IntOption("--runs", 1));
 
+    case "ca":
+        await CaBenchmark.RunAsync(
+            StringOption("--only") ?? "sign,rotate,authorize",
+            Option("--duration", 5),
+            IntOption("--threads", Environment.ProcessorCount),
+            IntOption("--callers", 16),
+            IntOption("--agents", 10_000),
+            double.Parse(StringOption("--rate") ?? "50", CultureInfo.InvariantCulture),
+            Option("--rotation-timeout", 900),
+            IntOption("--intentions", 10_000),
+            IntOption("--connections", 32),
+            !args.Contains("--no-wrk"));
+        return 0;
+
     case "actors":
         await ActorBenchmark.RunAsync(IntOption("--rounds", 3), StringOption("--only"), IntOption("--entities", 100_000));
         return 0;
 
     default:
-        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, sync, raft, gossip, raft-sim, checker, jepsen, serve-aspnet or serve-kestrel");
+        Console.Error.WriteLine($"unknown command '{command}'; use grpc, actors, kv, sync, ca, raft, gossip, raft-sim, checker, jepsen, serve-aspnet or serve-kestrel");
         return 2;
 }
 
