@@ -7,6 +7,63 @@ namespace Cluster.Server.Connect;
 /// <summary>A CA's certificate and private key, both PEM.</summary>
 public sealed record CaKeyPair(string CertificatePem, string PrivateKeyPem);
 
+/// <summary>An issued certificate's PEM and validity.</summary>
+public sealed record IssuedCertificate(string Pem, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
+
+/// <summary>
+/// A CA parsed for signing: its certificate, key and signature generator loaded once. Reading
+/// them from PEM costs as much as the rest of a signature, so a server keeps one per thread.
+/// </summary>
+public sealed class SigningCa : IDisposable
+{
+    private readonly X509Certificate2 _certificate;
+    private readonly AsymmetricAlgorithm _key;
+
+    private SigningCa(X509Certificate2 certificate, AsymmetricAlgorithm key)
+    {
+        _certificate = certificate;
+        _key = key;
+        Generator = key switch
+        {
+            ECDsa ec => X509SignatureGenerator.CreateForECDsa(ec),
+            RSA rsa => X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1),
+            _ => throw new NotSupportedException(key.GetType().Name),
+        };
+        Subject = certificate.SubjectName;
+        NotAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
+        AuthorityKeyId = X509AuthorityKeyIdentifierExtension.CreateFromCertificate(certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false);
+    }
+
+    public X509SignatureGenerator Generator { get; }
+
+    public X500DistinguishedName Subject { get; }
+
+    public DateTimeOffset NotAfter { get; }
+
+    public X509AuthorityKeyIdentifierExtension AuthorityKeyId { get; }
+
+    public static SigningCa Load(CaKeyPair pair)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        var certificate = X509Certificate2.CreateFromPem(pair.CertificatePem);
+        try
+        {
+            return new SigningCa(certificate, CertificateAuthority.LoadKey(pair.PrivateKeyPem));
+        }
+        catch
+        {
+            certificate.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _certificate.Dispose();
+        _key.Dispose();
+    }
+}
+
 /// <summary>What a root certificate says of itself, as the roots list shows it.</summary>
 public sealed record RootFacts(string Id, string SigningKeyId, ulong SerialNumber, DateTimeOffset NotBefore, DateTimeOffset NotAfter, string KeyType, int KeyBits);
 
@@ -87,6 +144,14 @@ public static class CertificateAuthority
     public static string SignLeaf(CaKeyPair ca, string csrPem, SpiffeId expected, DateTimeOffset now, TimeSpan ttl, byte[] serial)
     {
         ArgumentNullException.ThrowIfNull(ca);
+        using var loaded = SigningCa.Load(ca);
+        return IssueLeaf(loaded, csrPem, expected, now, ttl, serial).Pem;
+    }
+
+    /// <summary><see cref="SignLeaf(CaKeyPair, string, SpiffeId, DateTimeOffset, TimeSpan, byte[])"/> with the CA already loaded (a server keeps it loaded between signings), with the leaf's validity.</summary>
+    public static IssuedCertificate IssueLeaf(SigningCa ca, string csrPem, SpiffeId expected, DateTimeOffset now, TimeSpan ttl, byte[] serial)
+    {
+        ArgumentNullException.ThrowIfNull(ca);
         ArgumentNullException.ThrowIfNull(expected);
         var csr = ParseCsr(csrPem);
         var id = SingleSpiffeUri(csr);
@@ -105,8 +170,6 @@ public static class CertificateAuthority
             throw new CsrException("a leaf CSR may not ask to be a CA");
         }
 
-        using var caCert = X509Certificate2.CreateFromPem(ca.CertificatePem);
-        using var caKey = LoadKey(ca.PrivateKeyPem);
         var leaf = new CertificateRequest(new X500DistinguishedName($"CN={expected.Service}"), csr.PublicKey, HashAlgorithmName.SHA256);
         leaf.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         leaf.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement | X509KeyUsageFlags.KeyEncipherment, true));
@@ -115,11 +178,15 @@ public static class CertificateAuthority
         san.AddUri(expected.ToUri());
         leaf.CertificateExtensions.Add(san.Build());
         leaf.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(csr.PublicKey, false));
-        leaf.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(caCert, includeKeyIdentifier: true, includeIssuerAndSerial: false));
-        var notAfter = now + ttl < caCert.NotAfter ? now + ttl : new DateTimeOffset(caCert.NotAfter.ToUniversalTime());
-        using var issued = leaf.Create(caCert.SubjectName, Generator(caKey), now.AddMinutes(-1), notAfter, serial);
-        return Pem(issued.ExportCertificatePem());
+        leaf.CertificateExtensions.Add(ca.AuthorityKeyId);
+        // Certificates carry whole seconds: the validity said is the one written.
+        var notBefore = TruncateToSeconds(now.AddMinutes(-1));
+        var notAfter = TruncateToSeconds(now + ttl < ca.NotAfter ? now + ttl : ca.NotAfter);
+        using var issued = leaf.Create(ca.Subject, ca.Generator, notBefore, notAfter, serial);
+        return new IssuedCertificate(Pem(issued.ExportCertificatePem()), notBefore, notAfter);
     }
+
+    private static DateTimeOffset TruncateToSeconds(DateTimeOffset time) => DateTimeOffset.FromUnixTimeSeconds(time.ToUnixTimeSeconds());
 
     /// <summary>
     /// An operator's own root (Consul's RootCert and PrivateKey), checked before it may sign: one
@@ -141,29 +208,52 @@ public static class CertificateAuthority
 
         using (cert)
         {
-            if (cert.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+            try
             {
-                throw new CaConfigException("RootCert is not a CA certificate (basic constraints CA:TRUE)");
+                return Adopt(cert, key, now, mustOutlive);
             }
-
-            if (cert.NotBefore.ToUniversalTime() > now.UtcDateTime || cert.NotAfter.ToUniversalTime() < (now + mustOutlive).UtcDateTime)
+            catch (CryptographicException e)
             {
-                throw new CaConfigException($"RootCert is valid {cert.NotBefore.ToUniversalTime():u} to {cert.NotAfter.ToUniversalTime():u}: it must be valid now and outlive a leaf ({mustOutlive})");
+                // A certificate that parses but whose key or extensions do not (found by the fuzz test).
+                throw new CaConfigException($"RootCert cannot be used: {e.Message}");
             }
-
-            var matches = key switch
-            {
-                ECDsa ec => cert.GetECDsaPublicKey() is { } pub && pub.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(ec.ExportSubjectPublicKeyInfo()),
-                RSA rsa => cert.GetRSAPublicKey() is { } pub && pub.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(rsa.ExportSubjectPublicKeyInfo()),
-                _ => false,
-            };
-            if (!matches)
-            {
-                throw new CaConfigException("PrivateKey is not the key of RootCert");
-            }
-
-            return new CaKeyPair(Pem(cert.ExportCertificatePem()), Pem(key.ExportPkcs8PrivateKeyPem()));
         }
+    }
+
+    private static CaKeyPair Adopt(X509Certificate2 cert, AsymmetricAlgorithm key, DateTimeOffset now, TimeSpan mustOutlive)
+    {
+        if (cert.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+        {
+            throw new CaConfigException("RootCert is not a CA certificate (basic constraints CA:TRUE)");
+        }
+
+        if (cert.NotBefore.ToUniversalTime() > now.UtcDateTime || cert.NotAfter.ToUniversalTime() < (now + mustOutlive).UtcDateTime)
+        {
+            throw new CaConfigException($"RootCert is valid {cert.NotBefore.ToUniversalTime():u} to {cert.NotAfter.ToUniversalTime():u}: it must be valid now and outlive a leaf ({mustOutlive})");
+        }
+
+        var matches = key switch
+        {
+            ECDsa ec => cert.GetECDsaPublicKey() is { } pub && pub.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(ec.ExportSubjectPublicKeyInfo()),
+            RSA rsa => cert.GetRSAPublicKey() is { } pub && pub.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(rsa.ExportSubjectPublicKeyInfo()),
+            _ => false,
+        };
+        if (!matches)
+        {
+            throw new CaConfigException("PrivateKey is not the key of RootCert");
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        chain.ChainPolicy.CustomTrustStore.Add(cert);
+        if (!chain.Build(cert) || chain.ChainElements.Count != 1)
+        {
+            throw new CaConfigException("RootCert is not a valid self-signed root (its signature does not verify with its own key)");
+        }
+
+        return new CaKeyPair(Pem(cert.ExportCertificatePem()), Pem(key.ExportPkcs8PrivateKeyPem()));
     }
 
     /// <summary>What the CA's roots list says of a root certificate: fingerprint ID, subject key ID, serial, validity, key type and size.</summary>
@@ -334,7 +424,7 @@ public static class CertificateAuthority
         request.CertificateExtensions.Add(san.Build());
     }
 
-    private static AsymmetricAlgorithm LoadKey(string pem)
+    internal static AsymmetricAlgorithm LoadKey(string pem)
     {
         // The CA's own key, made by CreateRoot: PKCS#8 of EC or RSA.
         var ec = ECDsa.Create();

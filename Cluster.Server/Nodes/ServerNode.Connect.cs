@@ -94,25 +94,24 @@ public sealed partial class ServerNode
         using var admitted = Csr.Admit(ca.Config.CsrMaxPerSecond, ca.Config.CsrMaxConcurrent);
         var now = Options.Time.GetUtcNow();
         var serial = NewSerial();
-        string leaf;
+        IssuedCertificate leaf;
         try
         {
-            leaf = CertificateAuthority.SignLeaf(new CaKeyPair(root.RootCert, root.SigningKey), request.Csr, expected, now, TimeSpan.FromSeconds(ca.Config.LeafCertTtlS), serial);
+            leaf = CertificateAuthority.IssueLeaf(Signer(root), request.Csr, expected, now, TimeSpan.FromSeconds(ca.Config.LeafCertTtlS), serial);
         }
         catch (CsrException e)
         {
             throw new InvalidRequestException(e.Message);
         }
 
-        using var cert = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(leaf);
         return new SignReply
         {
-            CertPem = leaf + string.Concat(root.IntermediateCerts),
+            CertPem = leaf.Pem + string.Concat(root.IntermediateCerts),
             SerialNumber = CertificateAuthority.ColonHex(serial),
             Service = request.Service,
             ServiceUri = expected.ToString(),
-            ValidAfterUnix = new DateTimeOffset(cert.NotBefore.ToUniversalTime()).ToUnixTimeSeconds(),
-            ValidBeforeUnix = new DateTimeOffset(cert.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(),
+            ValidAfterUnix = leaf.NotBefore.ToUnixTimeSeconds(),
+            ValidBeforeUnix = leaf.NotAfter.ToUnixTimeSeconds(),
             Index = state.Index,
             RootId = root.Id,
         };
@@ -187,6 +186,25 @@ public sealed partial class ServerNode
     /// <summary>A request another server passed on must not travel again: refused unless this server leads.</summary>
     private Task<T>? LeaderOnly<T>(bool forward) =>
         forward || Raft?.Stats?.Role == RaftRole.Leader ? null : Task.FromException<T>(new NoLeaderException("not the leader"));
+
+    /// <summary>
+    /// This thread's loaded signer for the active root (parsing the CA's PEM per signing cost as
+    /// much as the rest of it); a key object is never shared between threads signing at once.
+    /// </summary>
+    private static SigningCa Signer(CaRoot root)
+    {
+        if (t_signer is not { } cached || cached.RootId != root.Id)
+        {
+            t_signer?.Signer.Dispose();
+            cached = (root.Id, SigningCa.Load(new CaKeyPair(root.RootCert, root.SigningKey)));
+            t_signer = cached;
+        }
+
+        return cached.Signer;
+    }
+
+    [ThreadStatic]
+    private static (string RootId, SigningCa Signer)? t_signer;
 
     /// <summary>A positive 128-bit serial from the system's CSPRNG: serials must never repeat or be guessable.</summary>
     private static byte[] NewSerial()
